@@ -1,0 +1,90 @@
+"""Cost functions, as the classes of the book's network2.py, registered by name.
+
+Each cost has the book's two static methods, vectorized over columns:
+
+- ``fn(a, y)``: the cost summed over the examples, ``a, y : (n_out, m)``;
+- ``delta(z, a, y)``: the error of the output layer, ``(n_out, m)``.
+
+and two things the engine needs: which activation its output layer uses (`output`), and the
+numba kernel that computes ``delta`` in place from ``a`` alone (the engine keeps activations,
+not weighted inputs, and sigma'(z) = a(1 - a)).  The JSON model files of network2.py name a
+cost by its class name; `COSTS` maps fastnet's names and `BY_CLASS_NAME` the book's.
+"""
+
+import numpy as np
+
+from . import kernels
+from .reference import sigmoid_prime
+
+
+class QuadraticCost:
+    """C = ||a - y||^2 / 2 per example, on a sigmoid output layer (chapter 1)."""
+
+    name = "quadratic"
+    output = "sigmoid"
+    delta_kernel = staticmethod(kernels._delta_quadratic)
+
+    @staticmethod
+    def fn(a, y):
+        return 0.5 * float(np.sum((a - y) ** 2))
+
+    @staticmethod
+    def delta(z, a, y):
+        return (a - y) * sigmoid_prime(z)
+
+
+class CrossEntropyCost:
+    """C = -sum(y ln a + (1 - y) ln(1 - a)) on a sigmoid output layer (chapter 3).
+
+    Its output delta has no sigma'(z) factor, so saturated output neurons still learn.  A
+    saturated neuron can give 0 * log(0) = nan or log(0) = -inf; as in the book, nan_to_num
+    turns those into 0 and the largest float.
+    """
+
+    name = "cross-entropy"
+    output = "sigmoid"
+    delta_kernel = staticmethod(kernels._delta_difference)
+
+    @staticmethod
+    def fn(a, y):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return float(np.sum(np.nan_to_num(-y * np.log(a) - (1 - y) * np.log(1 - a))))
+
+    @staticmethod
+    def delta(z, a, y):
+        return a - y
+
+
+class LogLikelihoodCost:
+    """C = -ln a_y on a softmax output layer (a chapter-3 exercise).
+
+    With a softmax output, the output delta is again a - y.  An output of exactly 0 for the
+    true class gives an infinite cost, turned into the largest float as above.
+    """
+
+    name = "log-likelihood"
+    output = "softmax"
+    delta_kernel = staticmethod(kernels._delta_difference)
+
+    @staticmethod
+    def fn(a, y):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return float(np.sum(np.nan_to_num(-y * np.log(a))))
+
+    @staticmethod
+    def delta(z, a, y):
+        return a - y
+
+
+COSTS = {cost.name: cost for cost in (QuadraticCost, CrossEntropyCost, LogLikelihoodCost)}
+BY_CLASS_NAME = {cost.__name__: cost for cost in COSTS.values()}
+
+
+def get_cost(cost):
+    """The cost class for a name ("quadratic", ...), a class name ("QuadraticCost"), or a class."""
+    if isinstance(cost, type) and cost in BY_CLASS_NAME.values():
+        return cost
+    found = (COSTS.get(cost) or BY_CLASS_NAME.get(cost)) if isinstance(cost, str) else None
+    if found is None:
+        raise ValueError(f"unknown cost {cost!r}; expected one of {', '.join(COSTS)}")
+    return found

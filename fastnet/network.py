@@ -1,0 +1,467 @@
+"""The vectorized engine: fully matrix-based backprop over a whole mini-batch.
+
+The book's code runs backprop once per example, on ``(784, 1)`` columns, and adds up the
+gradients.  Here a mini-batch of m examples is one ``(n_in, m)`` matrix: each layer is one
+matrix product (BLAS, through numpy) followed by one pass of a numba kernel, and the summed
+gradient of a layer's weights is one more product, ``delta @ a_prev.T``.  The arithmetic is
+the book's; only the order of the additions differs, and `tests/test_crosscheck.py` holds the
+two to within `fastnet.tolerances.CROSSCHECK_ATOL` of each other.
+
+Every array a mini-batch touches is allocated once per mini-batch size (`_Workspace`) and
+reused: an epoch allocates nothing per mini-batch but index slices.
+
+Shapes: ``X : (n_in, m)``, one example per column; ``w : (n_out, n_in)``; ``b : (n_out, 1)``.
+"""
+
+import math
+import numbers
+import time
+
+import numpy as np
+
+from . import kernels
+from .costs import get_cost
+from .data import one_hot
+from .train import DivergenceError, History, StopRule
+
+DTYPES = ("float64", "float32")
+INITS = ("large", "default")
+
+# Columns per chunk when evaluating a large data set: bounds the temporaries of feedforward
+# (for [784, 100, 10] in float64, 784 x 4096 x 8 bytes = 26 MB) while keeping BLAS efficient.
+EVAL_CHUNK = 4096
+
+_warmed_up = set()
+
+
+class _Workspace:
+    """The arrays one mini-batch of size m flows through, allocated once and reused.
+
+    ``x : (n_in, m)`` F-ordered, so that gathering examples writes whole columns;
+    ``y : (n_out, m)``; ``a[l]``, ``delta[l] : (sizes[l+1], m)``; ``nabla_w[l]`` and
+    ``nabla_b[l]`` like the weights and biases of layer l.
+    """
+
+    def __init__(self, sizes, m, dtype):
+        self.x = np.empty((sizes[0], m), dtype, order="F")
+        self.y = np.empty((sizes[-1], m), dtype)
+        self.a = [np.empty((n, m), dtype) for n in sizes[1:]]
+        self.delta = [np.empty((n, m), dtype) for n in sizes[1:]]
+        self.nabla_w = [np.empty((n, k), dtype) for k, n in zip(sizes[:-1], sizes[1:])]
+        self.nabla_b = [np.empty((n, 1), dtype) for n in sizes[1:]]
+
+
+class Network:
+    """A fully connected sigmoid network trained by mini-batch SGD, as in the book.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Neurons per layer, input first: ``[784, 30, 10]``, ``[784, 30, 30, 10]``, ...
+    cost : "quadratic", "cross-entropy" or "log-likelihood"
+        The cost (see `fastnet.costs`).  "log-likelihood" gives a softmax output layer.
+    init : "large" or "default"
+        Initial weights from N(0, 1) (network.py, "large") or N(0, 1/n_in) (network2.py's
+        default).  Biases are always N(0, 1).
+    dtype : "float64" or "float32"
+        float64 reproduces the reference to the last bits; float32 is faster.
+    seed : None, int or numpy.random.Generator
+        Source of the initial parameters and of the shuffling of every epoch.  Parameters are
+        drawn in float64, biases first, exactly as the reference does, then cast to `dtype`.
+
+    ``cost="quadratic", init="large"`` is the book's network.py; ``cost="cross-entropy",
+    init="default"`` with ``lmbda`` is network2.py.
+    """
+
+    def __init__(self, sizes, cost="quadratic", init="large", dtype="float64", seed=None):
+        self.sizes = _check_sizes(sizes)
+        self.cost = get_cost(cost)
+        if init not in INITS:
+            raise ValueError(f"init must be one of {', '.join(INITS)}, not {init!r}")
+        self.init = init
+        self.dtype = _check_dtype(dtype)
+        try:
+            self.rng = np.random.default_rng(seed)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"seed must be None, a non-negative int or a Generator: {exc}")
+        biases = [self.rng.standard_normal((n, 1)) for n in self.sizes[1:]]
+        weights = [self.rng.standard_normal((n, k)) / (math.sqrt(k) if init == "default" else 1.0)
+                   for k, n in zip(self.sizes[:-1], self.sizes[1:])]
+        self._biases = [np.ascontiguousarray(b, self.dtype) for b in biases]
+        self._weights = [np.ascontiguousarray(w, self.dtype) for w in weights]
+        self._velocity_w = None
+        self._velocity_b = None
+        self._workspaces = {}
+        _warm_up(self.dtype)
+
+    # -- parameters --------------------------------------------------------------------------
+
+    @property
+    def weights(self):
+        """List of the weight matrices, ``(n_out, n_in)`` each.  Assign a list to replace them."""
+        return list(self._weights)
+
+    @weights.setter
+    def weights(self, values):
+        self._weights = self._check_parameters(values, [(n, k) for k, n in
+                                                         zip(self.sizes[:-1], self.sizes[1:])],
+                                               "weights")
+        self._velocity_w = None
+
+    @property
+    def biases(self):
+        """List of the bias vectors, ``(n_out, 1)`` each.  Assign a list to replace them."""
+        return list(self._biases)
+
+    @biases.setter
+    def biases(self, values):
+        self._biases = self._check_parameters(values, [(n, 1) for n in self.sizes[1:]], "biases")
+        self._velocity_b = None
+
+    def _check_parameters(self, values, shapes, what):
+        values = list(values)
+        if len(values) != len(shapes):
+            raise ValueError(f"{what}: expected {len(shapes)} arrays for sizes {self.sizes}, "
+                             f"got {len(values)}")
+        checked = []
+        for layer, (value, shape) in enumerate(zip(values, shapes)):
+            value = np.asarray(value)
+            if value.shape != shape:
+                raise ValueError(f"{what}[{layer}] must have shape {shape}, not {value.shape}")
+            if not np.issubdtype(value.dtype, np.number) or np.iscomplexobj(value):
+                raise ValueError(f"{what}[{layer}] must be real numbers, not {value.dtype}")
+            if not np.all(np.isfinite(value)):
+                raise ValueError(f"{what}[{layer}] contains inf or nan")
+            checked.append(np.array(value, self.dtype, order="C"))
+        return checked
+
+    # -- inference ---------------------------------------------------------------------------
+
+    def feedforward(self, X):
+        """Output activations ``(n_out, m)`` for the inputs ``X : (n_in, m)``.
+
+        ``X`` may be float32, float64 or uint8; uint8 is read as pixel bytes and scaled by
+        1/256, as `load_mnist(dtype=numpy.uint8)` intends.
+        """
+        X = self._check_inputs(X)
+        out = np.empty((self.sizes[-1], X.shape[1]), self.dtype)
+        for start in range(0, X.shape[1], EVAL_CHUNK):
+            stop = min(start + EVAL_CHUNK, X.shape[1])
+            out[:, start:stop] = self._forward(self._as_float(X[:, start:stop]))
+        return out
+
+    def _forward(self, a):
+        for layer, (w, b) in enumerate(zip(self._weights, self._biases)):
+            a = w @ a
+            self._activate(layer, a, b)
+        return a
+
+    def _activate(self, layer, z, b):
+        """z <- activation(z + b), in place: sigmoid, or softmax in the output layer if asked."""
+        if layer == len(self._weights) - 1 and self.cost.output == "softmax":
+            kernels._bias_softmax(z, b)
+        else:
+            kernels._bias_sigmoid(z, b)
+
+    def predict(self, X):
+        """The class picked for each column of ``X : (n_in, m)``, as an int64 array ``(m,)``."""
+        return np.argmax(self.feedforward(X), axis=0)
+
+    def accuracy(self, X, y):
+        """Number of columns of ``X : (n_in, m)`` whose prediction equals the label in ``y``."""
+        return self._accuracy(*self._check_data((X, y), "data"))
+
+    def _accuracy(self, X, y):
+        return int(np.count_nonzero(self.predict(X) == y))
+
+    def total_cost(self, X, y, lmbda=0.0):
+        """network2.py's total_cost: the mean cost over the examples plus the L2 term
+        ``0.5 * (lmbda / m) * sum ||w||^2``, with m the number of examples evaluated."""
+        X, y = self._check_data((X, y), "data")
+        return self._total_cost(X, y, _check_nonnegative(lmbda, "lmbda"))
+
+    def _total_cost(self, X, y, lmbda):
+        m = X.shape[1]
+        total = 0.0
+        for start in range(0, m, EVAL_CHUNK):
+            stop = min(start + EVAL_CHUNK, m)
+            a = self.feedforward(X[:, start:stop])
+            total += self.cost.fn(a.astype(np.float64), one_hot(y[start:stop], self.sizes[-1]))
+        l2 = sum(float(np.sum(np.square(w, dtype=np.float64))) for w in self._weights)
+        return total / m + 0.5 * (lmbda / m) * l2
+
+    # -- training ----------------------------------------------------------------------------
+
+    def update_mini_batch(self, X, Y, eta, lmbda=0.0, n=None, mu=0.0):
+        """One gradient step on the mini-batch ``X : (n_in, m)`` with targets ``Y : (n_out, m)``.
+
+        ``w <- (1 - eta*lmbda/n) w - (eta/m) * sum of the per-example gradients``, biases
+        without the decay; ``n`` is the size of the whole training set (needed when lmbda > 0).
+        With ``mu > 0``, momentum: ``v <- mu*v - eta*grad; w <- w + v``.
+        """
+        X = self._check_inputs(X)
+        Y = np.asarray(Y)
+        if Y.shape != (self.sizes[-1], X.shape[1]):
+            raise ValueError(f"Y must have shape ({self.sizes[-1]}, {X.shape[1]}) to match X, "
+                             f"not {Y.shape}")
+        if Y.dtype.kind not in "fiub":
+            raise ValueError(f"Y must hold real numbers, not {Y.dtype}")
+        eta, lmbda, mu = _check_hyperparameters(eta, lmbda, mu)
+        if lmbda > 0 and n is None:
+            raise ValueError("n, the size of the training set, is needed when lmbda > 0")
+        n = 1 if n is None else _check_count(n, "n")
+        ws = self._workspace(X.shape[1])
+        ws.x[...] = X
+        if X.dtype == np.uint8:
+            ws.x *= 1 / 256
+        ws.y[...] = Y
+        self._step(ws, eta, lmbda, n, mu)
+
+    def SGD(self, training_data, epochs, mini_batch_size, eta, lmbda=0.0, evaluation_data=None,
+            monitor_evaluation_cost=False, monitor_evaluation_accuracy=None,
+            monitor_training_cost=False, monitor_training_accuracy=False, mu=0.0,
+            early_stopping=None, schedule=False, on_batch=None, on_epoch=None):
+        """Train by mini-batch stochastic gradient descent; returns a `History`.
+
+        ``training_data`` and ``evaluation_data`` are ``(X, y)`` pairs as `load_mnist` gives
+        them: ``X : (n_in, n)`` (F-ordered is fastest), integer labels ``y : (n,)``.  Each
+        epoch shuffles with the network's Generator (``rng.permutation(n)``) and cuts the
+        permutation into mini-batches, the last one possibly shorter.
+
+        Monitoring is network2's: the four ``monitor_*`` switches; evaluation accuracy is
+        monitored by default when evaluation data are given.  ``lmbda`` is the L2 parameter,
+        with n = the training-set size in the decay; ``mu`` the momentum coefficient.
+
+        ``early_stopping=n`` stops after n epochs without improvement in evaluation accuracy;
+        ``schedule=True`` halves eta at each such event (n defaults to 10) and stops below
+        eta/128.  ``on_batch()`` is called after every mini-batch: a true result stops the run
+        after that mini-batch (used for Ctrl-C and progress bars).  ``on_epoch(epoch, history)``
+        is called after each epoch's record.
+
+        Raises `DivergenceError` (with the history so far) if the parameters or a monitored
+        cost stop being finite; the parameters are then restored to the last finite epoch.
+        """
+        X, y = self._check_data(training_data, "training_data")
+        epochs = _check_count(epochs, "epochs", minimum=0)
+        m = _check_count(mini_batch_size, "mini_batch_size")
+        eta, lmbda, mu = _check_hyperparameters(eta, lmbda, mu)
+        if evaluation_data is not None:
+            evaluation_data = self._check_data(evaluation_data, "evaluation_data")
+        if monitor_evaluation_accuracy is None:
+            monitor_evaluation_accuracy = evaluation_data is not None
+        if (monitor_evaluation_accuracy or monitor_evaluation_cost) and evaluation_data is None:
+            raise ValueError("monitoring the evaluation data needs evaluation_data")
+        if early_stopping is not None:
+            early_stopping = _check_count(early_stopping, "early_stopping")
+        stop_rule = StopRule(eta, early_stopping, schedule)
+        if stop_rule.active and not monitor_evaluation_accuracy:
+            raise ValueError("early stopping and the schedule need evaluation accuracy")
+
+        n = X.shape[1]
+        scale = 1 / 256 if X.dtype == np.uint8 else 1.0
+        history = History()
+        saved = self._snapshot()
+        for epoch in range(epochs):
+            start = time.perf_counter()
+            perm = self.rng.permutation(n)
+            interrupted = False
+            # A diverging run overflows in the products; it is caught below, not warned about.
+            with np.errstate(over="ignore", invalid="ignore"):
+                for k in range(0, n, m):
+                    index = perm[k:k + m]
+                    ws = self._workspace(len(index))
+                    kernels._gather(X, y, index, ws.x, ws.y, scale)
+                    self._step(ws, eta, lmbda, n, mu)
+                    if on_batch is not None and on_batch():
+                        interrupted = True
+                        break
+            if interrupted:
+                history.stopped = "interrupted"
+                break
+            seconds = time.perf_counter() - start
+            if not self._parameters_finite():
+                self._restore(saved)
+                raise DivergenceError(
+                    f"training diverged in epoch {epoch}: the weights are no longer finite "
+                    f"(eta={eta:g} is probably too large); parameters restored to the end of "
+                    f"epoch {epoch - 1}", history)
+            history.seconds.append(seconds)
+            history.eta.append(eta)
+            if monitor_training_cost:
+                history.training_cost.append(self._total_cost(X, y, lmbda))
+            if monitor_training_accuracy:
+                history.training_accuracy.append(self._accuracy(X, y))
+            if monitor_evaluation_cost:
+                history.evaluation_cost.append(self._total_cost(*evaluation_data, lmbda))
+            if monitor_evaluation_accuracy:
+                history.evaluation_accuracy.append(self._accuracy(*evaluation_data))
+            costs = history.training_cost[-1:] + history.evaluation_cost[-1:]
+            if not all(math.isfinite(c) for c in costs):
+                raise DivergenceError(f"training diverged in epoch {epoch}: the cost is no "
+                                      f"longer finite (eta={eta:g} is probably too large)",
+                                      history)
+            saved = self._snapshot()
+            if on_epoch is not None:
+                on_epoch(epoch, history)
+            if stop_rule.active:
+                eta, reason = stop_rule.after_epoch(history.evaluation_accuracy[-1], eta)
+                if reason is not None:
+                    history.stopped = reason
+                    break
+        return history
+
+    def _step(self, ws, eta, lmbda, n, mu):
+        """One SGD step on the mini-batch held in the workspace ``ws``.
+
+        Forward: a[l] = sigma(w[l] a[l-1] + b[l]).  Backward: the output delta from the cost,
+        then delta[l-1] = (w[l]^T delta[l]) * a[l-1](1 - a[l-1]), computed before w[l] is
+        updated, as backprop needs the weights the forward pass used.
+        """
+        m = ws.x.shape[1]
+        a_prev = ws.x
+        for layer, (w, b) in enumerate(zip(self._weights, self._biases)):
+            np.matmul(w, a_prev, out=ws.a[layer])
+            self._activate(layer, ws.a[layer], b)
+            a_prev = ws.a[layer]
+        self.cost.delta_kernel(ws.a[-1], ws.y, ws.delta[-1])
+
+        step = eta / m
+        decay = 1 - eta * (lmbda / n)
+        if mu:
+            self._ensure_velocity()
+        for layer in range(len(self._weights) - 1, -1, -1):
+            w, b, delta = self._weights[layer], self._biases[layer], ws.delta[layer]
+            a_prev = ws.a[layer - 1] if layer else ws.x
+            if layer:
+                np.matmul(w.T, delta, out=ws.delta[layer - 1])
+                kernels._times_sigmoid_prime(ws.delta[layer - 1], a_prev)
+            np.matmul(delta, a_prev.T, out=ws.nabla_w[layer])
+            kernels._sum_columns(delta, ws.nabla_b[layer])
+            if mu:
+                kernels._update_momentum(w, self._velocity_w[layer], ws.nabla_w[layer],
+                                         mu, eta * (lmbda / n), step)
+                kernels._update_momentum(b, self._velocity_b[layer], ws.nabla_b[layer],
+                                         mu, 0.0, step)
+            else:
+                kernels._update(w, ws.nabla_w[layer], decay, step)
+                kernels._update(b, ws.nabla_b[layer], 1.0, step)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _workspace(self, m):
+        ws = self._workspaces.get(m)
+        if ws is None:
+            ws = self._workspaces[m] = _Workspace(self.sizes, m, self.dtype)
+        return ws
+
+    def _ensure_velocity(self):
+        if self._velocity_w is None:
+            self._velocity_w = [np.zeros_like(w) for w in self._weights]
+        if self._velocity_b is None:
+            self._velocity_b = [np.zeros_like(b) for b in self._biases]
+
+    def _parameters_finite(self):
+        return all(kernels._all_finite(p) for p in self._weights + self._biases)
+
+    def _snapshot(self):
+        return [p.copy() for p in self._weights + self._biases]
+
+    def _restore(self, saved):
+        n = len(self._weights)
+        self._weights, self._biases = saved[:n], saved[n:]
+        self._velocity_w = self._velocity_b = None
+
+    def _as_float(self, X):
+        """``X`` as an array of the network's dtype; uint8 pixel bytes are divided by 256."""
+        if X.dtype == np.uint8:
+            return np.multiply(X, self.dtype.type(1 / 256), dtype=self.dtype)
+        return np.asarray(X, self.dtype)
+
+    def _check_inputs(self, X):
+        X = np.asarray(X)
+        if X.ndim != 2 or X.shape[0] != self.sizes[0]:
+            raise ValueError(f"X must have shape ({self.sizes[0]}, m), one example per column, "
+                             f"not {X.shape}")
+        if X.dtype not in (np.float64, np.float32, np.uint8):
+            raise ValueError(f"X must be float64, float32 or uint8 pixels, not {X.dtype}")
+        return X
+
+    def _check_data(self, data, what):
+        try:
+            X, y = data
+        except (TypeError, ValueError):
+            raise ValueError(f"{what} must be a pair (X, y)") from None
+        X = self._check_inputs(X)
+        y = np.asarray(y)
+        if y.shape != (X.shape[1],) or y.dtype.kind not in "iu":
+            raise ValueError(f"{what}: y must be {X.shape[1]} integer labels, one per column of "
+                             f"X, not an array of shape {y.shape} and dtype {y.dtype}")
+        if y.size and (y.min() < 0 or y.max() >= self.sizes[-1]):
+            raise ValueError(f"{what}: labels must lie in 0..{self.sizes[-1] - 1} for "
+                             f"{self.sizes[-1]} output neurons")
+        if X.dtype != np.uint8 and not kernels._all_finite(X):
+            raise ValueError(f"{what}: X contains inf or nan")
+        return X, y
+
+    def __repr__(self):
+        return (f"Network({self.sizes}, cost={self.cost.name!r}, init={self.init!r}, "
+                f"dtype={self.dtype.name!r})")
+
+
+def _check_sizes(sizes):
+    try:
+        sizes = list(sizes)
+    except TypeError:
+        raise ValueError(f"sizes must be a sequence of layer sizes, not {sizes!r}") from None
+    if len(sizes) < 2:
+        raise ValueError(f"sizes needs at least 2 layers (input and output), got {sizes}")
+    for size in sizes:
+        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
+            raise ValueError(f"layer sizes must be positive integers, got {sizes}")
+    return [int(size) for size in sizes]
+
+
+def _check_dtype(dtype):
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        dtype = None
+    if dtype is None or dtype.name not in DTYPES:
+        raise ValueError(f"dtype must be one of {', '.join(DTYPES)}")
+    return dtype
+
+
+def _check_count(value, what, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{what} must be an integer >= {minimum}, not {value!r}")
+    return int(value)
+
+
+def _check_nonnegative(value, what):
+    if not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:
+        raise ValueError(f"{what} must be a finite number >= 0, not {value!r}")
+    return float(value)
+
+
+def _check_hyperparameters(eta, lmbda, mu):
+    if not isinstance(eta, numbers.Real) or not math.isfinite(eta) or eta <= 0:
+        raise ValueError(f"eta must be a finite number > 0, not {eta!r}")
+    lmbda = _check_nonnegative(lmbda, "lmbda")
+    mu = _check_nonnegative(mu, "mu")
+    if mu >= 1:
+        raise ValueError(f"mu must lie in [0, 1), not {mu!r}")
+    return float(eta), lmbda, mu
+
+
+def _warm_up(dtype):
+    """Compile (or load from numba's cache) every kernel for ``dtype`` on a tiny problem, so
+    that no timing and no first epoch ever includes compilation."""
+    if dtype in _warmed_up:
+        return
+    _warmed_up.add(dtype)
+    for cost in ("quadratic", "log-likelihood"):
+        net = Network([3, 2, 2], cost=cost, dtype=dtype, seed=0)
+        for X in (np.zeros((3, 4), np.uint8), np.zeros((3, 4), dtype, order="F")):
+            net.SGD((X, np.zeros(4, np.int64)), 1, 3, 0.1, mu=0.5)
+            net.SGD((X, np.zeros(4, np.int64)), 1, 3, 0.1)
+        net.accuracy(X, np.zeros(4, np.int64))

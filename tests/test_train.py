@@ -1,0 +1,51 @@
+"""The stopping rules on scripted accuracy sequences."""
+
+from fastnet.train import NoImprovement, StopRule
+
+
+def _run(rule, accuracies, eta=1.0):
+    """Feed the accuracies one epoch at a time; return the etas run at and the stop reason."""
+    etas = []
+    for accuracy in accuracies:
+        etas.append(eta)
+        eta, reason = rule.after_epoch(accuracy, eta)
+        if reason:
+            return etas, reason
+    return etas, None
+
+
+def test_no_improvement_counts_epochs_since_the_best():
+    rule = NoImprovement(3)
+    fired = [rule.update(a) for a in [10, 12, 12, 11, 12, 13, 13, 13, 13, 13, 13, 13]]
+    #                                  best best  1   2   3!  best 1   2   3!  1   2   3!
+    assert fired == [False, False, False, False, True, False, False, False, True,
+                     False, False, True]
+
+
+def test_early_stopping_stops_after_n_flat_epochs():
+    etas, reason = _run(StopRule(1.0, early_stopping=2), [50, 60, 59, 61, 61, 60, 70])
+    assert reason == "early stopping" and len(etas) == 6 and set(etas) == {1.0}
+
+
+def test_no_rule_never_stops():
+    etas, reason = _run(StopRule(1.0), [50] * 30)
+    assert reason is None and len(etas) == 30 and not StopRule(1.0).active
+
+
+def test_schedule_halves_eta_until_below_eta0_over_128():
+    etas, reason = _run(StopRule(0.5, early_stopping=1, schedule=True), [90] + [80] * 20, 0.5)
+    assert reason == "schedule"
+    assert etas == [0.5, 0.5, 0.25, 0.125, 0.0625, 0.03125, 0.015625, 0.0078125, 0.00390625]
+
+
+def test_schedule_waits_for_n_flat_epochs_each_time():
+    accuracies = [1, 2, 3, 3, 3, 4, 4, 4] + [4] * 40
+    etas, reason = _run(StopRule(1.0, early_stopping=2, schedule=True), accuracies)
+    # fires after epochs 4 and 7, then every second epoch
+    assert etas[:9] == [1, 1, 1, 1, 1, 0.5, 0.5, 0.5, 0.25]
+    assert reason == "schedule" and etas[-1] == 1 / 128
+
+
+def test_schedule_defaults_to_no_improvement_in_ten():
+    etas, _ = _run(StopRule(1.0, schedule=True), [5] * 12)
+    assert etas[10] == 1.0 and etas[11] == 0.5
