@@ -1,0 +1,63 @@
+"""The `fastnet` command line, and the README's quick start agreeing with CI."""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import fastnet
+from fastnet.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_data_prints_the_split_sizes_and_the_source(capsys, monkeypatch):
+    monkeypatch.delenv("FASTNET_DATA", raising=False)
+    assert main(["data"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^data: .*data/mnist \(bundled, sha256 verified\)$", out, re.M)
+    sizes = r"^training: +50000 images\nvalidation: +10000 images\ntest: +10000 images$"
+    assert re.search(sizes, out, re.M)
+
+
+@pytest.mark.parametrize("problem", ["missing", "damaged"])
+def test_a_data_error_is_one_line_and_exit_status_2(capsys, tmp_path, problem):
+    bad = tmp_path / "mnist.pkl.gz"
+    if problem == "damaged":
+        bad.write_bytes(b"junk")
+    assert main(["data", "--data", str(bad)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(f"fastnet: error: {bad}") and err.count("\n") == 1
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0 and capsys.readouterr().out == f"fastnet {fastnet.__version__}\n"
+
+
+def test_a_command_is_required():
+    with pytest.raises(SystemExit) as e:
+        main([])
+    assert e.value.code == 2
+
+
+def test_console_script_reports_errors_without_a_traceback(tmp_path):
+    script = shutil.which("fastnet", path=str(Path(sys.executable).parent))
+    if script is None:
+        pytest.skip("the fastnet console script is not installed in this environment")
+    run = subprocess.run([script, "data", "--data", str(tmp_path / "absent")],
+                         capture_output=True, text=True)
+    assert run.returncode == 2 and run.stderr.startswith("fastnet: error: ")
+    assert "Traceback" not in run.stderr
+
+
+def test_readme_quick_start_is_what_ci_runs():
+    readme = (REPO / "README.md").read_text()
+    ci_command = (REPO / ".ci" / "run").read_text().strip().splitlines()[-1]
+    quick_start = re.search(r"## Quick start.*?```\n(.*?)```", readme, re.S).group(1).splitlines()
+    assert quick_start == ["pip install -e . && fastnet data", ci_command]
