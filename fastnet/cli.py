@@ -54,6 +54,10 @@ def build_parser():
     data = commands.add_parser("data", help="load the data and print the split sizes")
     add_data_option(data)
     data.set_defaults(run=cmd_data)
+
+    from . import train_cli  # here, not at the top: train_cli builds on this module's helpers
+
+    train_cli.register(commands)
     return parser
 
 
