@@ -19,6 +19,7 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 
 from . import __version__, atomic_file, model_file
 from .cli import CommandError, add_data_option, load_data
@@ -119,13 +120,46 @@ def _train(args):
         X, y = X[:, :args.train_size], y[:args.train_size]
     evaluation = validation if args.eval == "validation" else test
     _check_sizes_fit_data(args.sizes, X.shape[0])
+    config = _resolve_config(args, where, X.shape[1], evaluation[0].shape[1])
+    _print_config(config, origin)
+    try:
+        net = Network(args.sizes, cost=args.cost, init=args.init, dtype=args.dtype,
+                      seed=config["seed"])
+    except ValueError as e:
+        raise CommandError(e) from e
 
-    config = {
+    status = 0
+    start = time.perf_counter()
+    try:
+        history = _sgd(net, (X, y), evaluation, config)
+    except DivergenceError as e:
+        history = e.history
+        print(f"fastnet: error: {e}", file=sys.stderr)
+        status = EXIT_DIVERGED
+    elapsed = time.perf_counter() - start
+
+    if history.stopped == "interrupted":
+        print(f"Interrupted (Ctrl-C) after {_plural(history.epochs, 'epoch')}: the run "
+              f"stopped after the current mini-batch")
+        status = EXIT_INTERRUPTED
+    elif history.stopped == "early stopping":
+        print(f"Stopped early: {config['early_stopping']} epochs without improvement")
+    elif history.stopped == "schedule":
+        print(f"Stopped by the schedule: eta fell below {config['eta']:g}/128")
+    print(_summary(history, config, elapsed))
+    _write_outputs(net, args, config, history, diverged=status == EXIT_DIVERGED)
+    return status
+
+
+def _resolve_config(args, where, n_train, n_eval):
+    """Every setting of the run, defaults and the drawn seed included: printed at the start
+    and kept in the history file."""
+    return {
         "version": __version__,
         "data": str(where),
-        "train_size": X.shape[1],
+        "train_size": n_train,
         "eval": args.eval,
-        "eval_size": evaluation[0].shape[1],
+        "eval_size": n_eval,
         "sizes": args.sizes,
         "epochs": args.epochs,
         "mini_batch_size": args.mini_batch_size,
@@ -143,53 +177,34 @@ def _train(args):
         "save": args.save,
         "history": args.history,
     }
-    _print_config(config, origin)
-    try:
-        net = Network(args.sizes, cost=args.cost, init=args.init, dtype=args.dtype,
-                      seed=config["seed"])
-    except ValueError as e:
-        raise CommandError(e) from e
 
+
+def _sgd(net, training, evaluation, config):
+    """`Network.SGD` as the config says, with Ctrl-C, the progress bar and the epoch lines
+    hooked in.  Raises DivergenceError as SGD does; other engine errors are usage errors."""
     run = _Run(config, show_bar=sys.stderr.isatty())
-    status = 0
-    start = time.perf_counter()
+    monitor = config["monitor"]
     with run.catching_ctrl_c():
         try:
-            history = net.SGD(
-                (X, y), args.epochs, args.mini_batch_size, args.eta, lmbda=args.lmbda,
-                evaluation_data=evaluation,
-                monitor_evaluation_cost="evaluation-cost" in args.monitor,
+            return net.SGD(
+                training, config["epochs"], config["mini_batch_size"], config["eta"],
+                lmbda=config["lmbda"], evaluation_data=evaluation,
+                monitor_evaluation_cost="evaluation-cost" in monitor,
                 monitor_evaluation_accuracy=True,
-                monitor_training_cost="training-cost" in args.monitor,
-                monitor_training_accuracy="training-accuracy" in args.monitor,
-                mu=args.momentum, early_stopping=config["early_stopping"],
-                schedule=args.schedule, on_batch=run.on_batch, on_epoch=run.on_epoch)
-        except DivergenceError as e:
-            history = e.history
-            print(f"fastnet: error: {e}", file=sys.stderr)
-            status = EXIT_DIVERGED
+                monitor_training_cost="training-cost" in monitor,
+                monitor_training_accuracy="training-accuracy" in monitor,
+                mu=config["momentum"], early_stopping=config["early_stopping"],
+                schedule=config["schedule"], on_batch=run.on_batch, on_epoch=run.on_epoch)
         except ValueError as e:
             raise CommandError(e) from e
         finally:
             run.close_bar()
-    elapsed = time.perf_counter() - start
-
-    if history.stopped == "interrupted":
-        print(f"Interrupted (Ctrl-C) after {_plural(history.epochs, 'epoch')}: the run "
-              f"stopped after the current mini-batch")
-        status = EXIT_INTERRUPTED
-    elif history.stopped == "early stopping":
-        print(f"Stopped early: {config['early_stopping']} epochs without improvement")
-    elif history.stopped == "schedule":
-        print(f"Stopped by the schedule: eta fell below {args.eta:g}/128")
-    print(_summary(history, config, elapsed))
-    _write_outputs(net, args, config, history, diverged=status == EXIT_DIVERGED)
-    return status
 
 
 def _check_outputs(args):
     """Fail now, not after hours of training, if --save or --history cannot be written."""
-    if args.save is not None and args.save == args.history:
+    if (args.save is not None and args.history is not None
+            and Path(args.save).resolve() == Path(args.history).resolve()):
         raise CommandError("--save and --history must be different files")
     for flag, path in (("--save", args.save), ("--history", args.history)):
         if path is not None:
@@ -236,6 +251,7 @@ class _Run:
         self.interrupted = False
         self.epoch = 0
         self.bar = None
+        self.history_failed = False
 
     @contextlib.contextmanager
     def catching_ctrl_c(self):
@@ -269,8 +285,15 @@ class _Run:
         self.close_bar()
         self.epoch = epoch + 1
         print(_epoch_line(epoch, history, self.config), flush=True)
-        if self.config["history"] is not None:
-            atomic_file.write_json(self.config["history"], history_document(history, self.config))
+        path = self.config["history"]
+        if path is not None:
+            try:
+                atomic_file.write_json(path, history_document(history, self.config))
+            except OSError as e:
+                # Training goes on: the file is tried again at the end, which reports failure.
+                if not self.history_failed:
+                    print(f"fastnet: warning: could not write {path}: {e}", file=sys.stderr)
+                self.history_failed = True
 
     def close_bar(self):
         if self.bar is not None:
@@ -334,16 +357,23 @@ def history_document(history, config):
 
 
 def _write_outputs(net, args, config, history, diverged):
-    try:
-        if args.save is not None:
+    """Write --save and --history; one failing does not keep the other from being written."""
+    failures = []
+    if args.save is not None:
+        try:
             net.save(args.save)
             note = " (its last finite parameters: the engine restored them)" if diverged else ""
             print(f"Model saved to {args.save}{note}")
-        if args.history is not None:
+        except OSError as e:
+            failures.append(f"could not write --save {args.save}: {e}")
+    if args.history is not None:
+        try:
             atomic_file.write_json(args.history, history_document(history, config))
             print(f"History written to {args.history}")
-    except OSError as e:
-        raise CommandError(f"could not write the results: {e}") from e
+        except OSError as e:
+            failures.append(f"could not write --history {args.history}: {e}")
+    if failures:
+        raise CommandError("; ".join(failures))
 
 
 def _finite_or_none(x):

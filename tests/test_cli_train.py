@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import fastnet
-from fastnet import Network, cli
+from fastnet import Network, cli, train_cli
 from fastnet.cli import main
 from fastnet.train import History
 from fastnet.train_cli import history_document
@@ -382,7 +382,8 @@ BAD_INPUT = {
                                 "--save {tmp}/absent/model.json: cannot write there "
                                 r"\(directory {tmp}/absent does not exist\)"),
     "--history a directory": (["--history", "{tmp}"], "--history {tmp}: cannot write there"),
-    "one file for both": (["--save", "{tmp}/x.json", "--history", "{tmp}/x.json"],
+    "one file for both": (["--save", "{tmp}/x.json",
+                           "--history", "{tmp}/../{tmp.name}/x.json"],
                           "--save and --history must be different files"),
 }
 
@@ -447,3 +448,35 @@ def test_readme_documents_every_flag_with_an_example_that_parses(capsys):
         flags = set(re.findall(r"(--[a-z][a-z-]+)", capsys.readouterr().out)) - {"--help"}
         assert flags <= used, f"no example for {sorted(flags - used)}"
         assert all(f"`{flag}" in section for flag in flags)
+
+
+def test_a_history_file_that_cannot_be_written_does_not_stop_the_run(tmp_path, capsys,
+                                                                     monkeypatch):
+    history, model = tmp_path / "history.json", tmp_path / "model.json"
+    write = train_cli.atomic_file.write_json
+
+    def full_disk(path, obj):
+        if Path(path) == history:
+            raise OSError(28, "No space left on device")
+        write(path, obj)
+    monkeypatch.setattr(train_cli.atomic_file, "write_json", full_disk)
+    assert main(BASE + ["--epochs", "2", "--save", str(model), "--history", str(history)]) == 2
+    out, err = capsys.readouterr()
+    assert len(re.findall(r"^Epoch \d: ", out, re.M)) == 2 and "Model saved to" in out
+    assert err.count("fastnet: warning: could not write") == 1
+    assert err.splitlines()[-1] == (f"fastnet: error: could not write --history {history}: "
+                                    f"[Errno 28] No space left on device")
+    assert fastnet.load(model).sizes == [784, 30, 10] and not history.exists()
+
+
+def test_ctrl_c_asks_to_stop_and_a_second_one_aborts():
+    run = train_cli._Run({"history": None}, show_bar=False)
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        with run.catching_ctrl_c():
+            assert run.on_batch() is False
+            os.kill(os.getpid(), signal.SIGINT)
+            assert run.on_batch() is True
+            os.kill(os.getpid(), signal.SIGINT)
+            pytest.fail("a second Ctrl-C must raise KeyboardInterrupt")
+    assert signal.getsignal(signal.SIGINT) is before
