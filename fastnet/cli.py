@@ -67,7 +67,7 @@ def build_parser():
         "reproduce", help="rerun the notebook's or the book's experiments over several seeds",
     ).add_subparsers(dest="suite", required=True, metavar="SUITE")
     for suite in experiments.SUITES.values():
-        sub = reproduce.add_parser(suite.name, help=suite.title.lower())
+        sub = reproduce.add_parser(suite.name, help=suite.title)
         experiments.add_arguments(sub, suite.name)
         add_data_option(sub)
         sub.set_defaults(run=cmd_reproduce)
