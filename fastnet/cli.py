@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 
-from . import __version__
+from . import __version__, experiments
 from .data import load_mnist, locate_data
 
 
@@ -35,6 +35,14 @@ def cmd_data(args):
     return 0
 
 
+def cmd_reproduce(args):
+    """Rerun the notebook's or the book's experiments (fastnet.experiments) and compare."""
+    try:
+        return experiments.run_command(args, load_data)
+    except experiments.ExperimentError as e:
+        raise CommandError(e) from e
+
+
 def add_data_option(parser):
     parser.add_argument(
         "--data", metavar="PATH",
@@ -55,6 +63,15 @@ def build_parser():
     add_data_option(data)
     data.set_defaults(run=cmd_data)
 
+    reproduce = commands.add_parser(
+        "reproduce", help="rerun the notebook's or the book's experiments over several seeds",
+    ).add_subparsers(dest="suite", required=True, metavar="SUITE")
+    for suite in experiments.SUITES.values():
+        sub = reproduce.add_parser(suite.name, help=suite.title)
+        experiments.add_arguments(sub, suite.name)
+        add_data_option(sub)
+        sub.set_defaults(run=cmd_reproduce)
+
     from . import train_cli  # here, not at the top: train_cli builds on this module's helpers
 
     train_cli.register(commands)
@@ -68,3 +85,7 @@ def main(argv=None):
     except CommandError as e:
         print(f"fastnet: error: {e}", file=sys.stderr)
         return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
