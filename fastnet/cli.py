@@ -71,6 +71,10 @@ def build_parser():
         experiments.add_arguments(sub, suite.name)
         add_data_option(sub)
         sub.set_defaults(run=cmd_reproduce)
+
+    from . import train_cli  # here, not at the top: train_cli builds on this module's helpers
+
+    train_cli.register(commands)
     return parser
 
 

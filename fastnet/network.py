@@ -190,6 +190,15 @@ class Network:
         l2 = sum(float(np.sum(np.square(w, dtype=np.float64))) for w in self._weights)
         return total / m + 0.5 * (lmbda / m) * l2
 
+    # -- model files -------------------------------------------------------------------------
+
+    def save(self, path):
+        """Write the network to ``path`` in the JSON format of the book's network2.py,
+        atomically; `fastnet.load` reads it back (see `fastnet.model_file`)."""
+        from . import model_file  # not at the top: model_file builds Networks, so imports this
+
+        model_file.save(self, path)
+
     # -- training ----------------------------------------------------------------------------
 
     def update_mini_batch(self, X, Y, eta, lmbda=0.0, n=None, mu=0.0):

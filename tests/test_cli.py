@@ -60,4 +60,4 @@ def test_readme_quick_start_is_what_ci_runs():
     readme = (REPO / "README.md").read_text()
     ci_command = (REPO / ".ci" / "run").read_text().strip().splitlines()[-1]
     quick_start = re.search(r"## Quick start.*?```\n(.*?)```", readme, re.S).group(1).splitlines()
-    assert quick_start == ["pip install -e . && fastnet data", ci_command]
+    assert quick_start == ["pip install -e . && fastnet train", ci_command]

@@ -1,0 +1,128 @@
+"""Model files in the JSON format of the book's network2.py, written atomically, read warily.
+
+network2.py's ``save`` writes one JSON object::
+
+    {"sizes": [784, 30, 10], "weights": [w.tolist(), ...], "biases": [b.tolist(), ...],
+     "cost": "CrossEntropyCost"}
+
+and its ``load`` looks the cost up by that class name in its own module.  fastnet writes those
+four keys exactly as the book does, so the book's code loads fastnet's files (those whose cost
+it has: QuadraticCost or CrossEntropyCost), plus a ``"fastnet"`` object that the book ignores:
+``{"version": ..., "init": ..., "dtype": ...}``.  That object is optional on load, so files
+written by the book load here, as float64 networks.
+
+Weights ``w : (n_out, n_in)`` are nested lists of n_out rows; biases ``b : (n_out, 1)`` are
+n_out one-element lists, as ``tolist()`` gives them.  JSON numbers are written with Python's
+shortest round-trip repr, so a saved network loads back bit for bit.
+"""
+
+import json
+
+import numpy as np
+
+from . import __version__, atomic_file
+from .costs import BY_CLASS_NAME
+from .network import DTYPES, INITS, Network
+
+KEYS = ("sizes", "weights", "biases", "cost")
+
+
+def save(net, path):
+    """Write the network ``net`` to ``path`` (see the module docstring), atomically: an
+    interrupted or failed save leaves any existing file at ``path`` as it was."""
+    atomic_file.write_json(path, {
+        "sizes": net.sizes,
+        "weights": [w.tolist() for w in net.weights],
+        "biases": [b.tolist() for b in net.biases],
+        "cost": net.cost.__name__,
+        "fastnet": {"version": __version__, "init": net.init, "dtype": net.dtype.name},
+    })
+
+
+def load(path):
+    """The `fastnet.Network` stored at ``path``, by fastnet or by the book's network2.py.
+
+    Everything is checked before a network is built: the four keys, layer sizes, a known
+    cost, every matrix's shape against ``sizes``, numbers only and all finite.  A file that
+    fails any check raises ValueError naming the file and the problem; a file that cannot be
+    read raises OSError.
+    """
+    with open(path, "rb") as f:
+        raw = f.read()
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as e:  # JSONDecodeError and UnicodeDecodeError alike
+        raise _error(path, f"not a JSON model file ({e})") from None
+    if not isinstance(data, dict):
+        raise _error(path, f"not a model file: expected a JSON object with keys "
+                           f"{', '.join(KEYS)}")
+    missing = [key for key in KEYS if key not in data]
+    if missing:
+        raise _error(path, f"not a model file: missing {', '.join(map(repr, missing))}")
+
+    sizes = data["sizes"]
+    if (not isinstance(sizes, list) or len(sizes) < 2
+            or not all(type(n) is int and n >= 1 for n in sizes)):
+        raise _error(path, f"sizes must be a list of at least 2 positive integers, "
+                           f"not {_brief(sizes)}")
+    cost = data["cost"]
+    if not isinstance(cost, str) or cost not in BY_CLASS_NAME:
+        raise _error(path, f"unknown cost {_brief(cost)}; expected one of "
+                           f"{', '.join(BY_CLASS_NAME)}")
+    init, dtype = _extras(path, data.get("fastnet", {}))
+    weights = _layers(path, data["weights"], "weights",
+                      [(n, k) for k, n in zip(sizes[:-1], sizes[1:])], sizes)
+    biases = _layers(path, data["biases"], "biases", [(n, 1) for n in sizes[1:]], sizes)
+
+    net = Network(sizes, cost=cost, init=init, dtype=dtype)
+    net.weights = weights
+    net.biases = biases
+    return net
+
+
+def _extras(path, extras):
+    """(init, dtype) from the optional "fastnet" object; the book's defaults when absent."""
+    if not isinstance(extras, dict):
+        raise _error(path, f'"fastnet" must be a JSON object, not {_brief(extras)}')
+    init = extras.get("init", "default")
+    if init not in INITS:
+        raise _error(path, f'"fastnet": init must be one of {", ".join(INITS)}, '
+                           f"not {_brief(init)}")
+    dtype = extras.get("dtype", "float64")
+    if dtype not in DTYPES:
+        raise _error(path, f'"fastnet": dtype must be one of {", ".join(DTYPES)}, '
+                           f"not {_brief(dtype)}")
+    return init, dtype
+
+
+def _layers(path, layers, what, shapes, sizes):
+    """float64 arrays of the given shapes from nested lists, or a ValueError saying which
+    layer is wrong and how."""
+    if not isinstance(layers, list) or len(layers) != len(shapes):
+        raise _error(path, f"{what} must be a list of {len(shapes)} matrices for sizes {sizes}")
+    arrays = []
+    for layer, (value, (rows, cols)) in enumerate(zip(layers, shapes)):
+        name = f"{what}[{layer}]"
+        if (not isinstance(value, list) or len(value) != rows
+                or not all(isinstance(row, list) and len(row) == cols for row in value)):
+            raise _error(path, f"{name} must be {rows} rows of {cols} numbers for sizes {sizes}")
+        # bool is an int subclass, and numpy would read "1.5" as a number: be exact.
+        if not all(type(x) is float or type(x) is int for row in value for x in row):
+            raise _error(path, f"{name} must hold numbers only")
+        try:
+            array = np.array(value, dtype=np.float64)
+        except OverflowError:
+            raise _error(path, f"{name} holds an integer too large for a float") from None
+        if not np.all(np.isfinite(array)):
+            raise _error(path, f"{name} holds a non-finite number (NaN or Infinity)")
+        arrays.append(array)
+    return arrays
+
+
+def _brief(value, limit=40):
+    text = json.dumps(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _error(path, message):
+    return ValueError(f"{path}: {message}")
