@@ -47,7 +47,7 @@ class CrossEntropyCost:
 
     @staticmethod
     def fn(a, y):
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             return float(np.sum(np.nan_to_num(-y * np.log(a) - (1 - y) * np.log(1 - a))))
 
     @staticmethod
@@ -68,7 +68,7 @@ class LogLikelihoodCost:
 
     @staticmethod
     def fn(a, y):
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             return float(np.sum(np.nan_to_num(-y * np.log(a))))
 
     @staticmethod

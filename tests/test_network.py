@@ -265,10 +265,35 @@ def test_divergence_is_reported_and_parameters_restored(small):
     net = Network([784, 30, 10], cost="cross-entropy", seed=0)
     net.SGD(train, 1, 10, 0.5)
     good = [p.copy() for p in _params(net)]
-    with pytest.raises(DivergenceError, match="diverged in epoch 0") as info:
+    with pytest.raises(DivergenceError, match="diverged in epoch 0: the weights .* restored to "
+                                              "their values before this run") as info:
         net.SGD(train, 3, 10, 1e308, evaluation_data=evaluation)
     assert info.value.history.epochs == 0
     for p, q in zip(_params(net), good):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_an_infinite_cost_is_a_divergence_too(tiny):
+    _, X, _ = tiny
+    labels = np.zeros(6, np.int64)
+
+    def saturated():
+        # Output neuron 0 stuck at exactly 0 while every label is 0: each example's
+        # cross-entropy is the largest float (the book's nan_to_num of inf); their sum is inf.
+        net = Network([4, 3, 2], cost="cross-entropy", seed=0)
+        net.biases = [net.biases[0], np.array([[-1e4], [1e4]])]
+        return net
+
+    trained = saturated()
+    trained.SGD((X, labels), 1, 2, 1e-3)
+    net = saturated()
+    before = [p.copy() for p in _params(net)]
+    assert not np.array_equal(trained.weights[0], before[0])  # an epoch does move the weights
+    with pytest.raises(DivergenceError, match="epoch 0: the cost is no longer finite.*"
+                                              "before this run") as info:
+        net.SGD((X, labels), 2, 2, 1e-3, monitor_training_cost=True)
+    assert info.value.history.epochs == 0 and info.value.history.training_cost == []
+    for p, q in zip(_params(net), before):
         np.testing.assert_array_equal(p, q)
 
 
