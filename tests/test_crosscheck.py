@@ -18,7 +18,7 @@ from fastnet.tolerances import CROSSCHECK_ATOL
 N_TRAIN = 1000
 N_EVAL = 1000
 
-SHAPES = {"one-hidden": [784, 30, 10], "two-hidden": [784, 30, 20, 10]}
+SHAPES = {"one-hidden": [784, 30, 10], "wide": [784, 100, 10], "two-hidden": [784, 30, 20, 10]}
 BATCHES = [(1, "small"), (7, "book"), (10, "book"), (100, "book")]
 
 
