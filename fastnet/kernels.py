@@ -36,19 +36,24 @@ import scipy.linalg.cython_blas  # noqa: F401
 # "ninf") stay off: the engine relies on inf/nan to detect a diverging run.
 # error_model="numpy" drops the Python division-by-zero checks, which block vectorization.
 JIT_OPTIONS = {"nogil": True, "error_model": "numpy", "fastmath": {"contract"}}
+# Sums also allow "reassoc": LLVM may then add in any order, which is what vectorizing a sum
+# takes (eight partial sums at once); numpy's pairwise sums reorder the additions too.
+SUM_OPTIONS = {**JIT_OPTIONS, "fastmath": {"contract", "reassoc"}}
 
 
-def _jit(func):
+def _jit(func=None, options=JIT_OPTIONS):
     """`numba.njit` with the options above, cached on disk when possible.
 
     `cache=True` writes next to the source file or in the user's cache directory.  When neither
     is writable (a read-only site-packages, a sandbox without $HOME), numba refuses at
     decoration time; the kernel is then compiled in memory on first use instead.
     """
+    if func is None:
+        return lambda func: _jit(func, options)
     try:
-        return numba.njit(cache=True, **JIT_OPTIONS)(func)
+        return numba.njit(cache=True, **options)(func)
     except RuntimeError:  # "cannot cache function ...: no locator available"
-        return numba.njit(cache=False, **JIT_OPTIONS)(func)
+        return numba.njit(cache=False, **options)(func)
 
 
 # -- exp and the sigmoid, in a form LLVM can vectorize --------------------------------------
@@ -342,7 +347,7 @@ def _times_sigmoid_prime(delta, a):
             delta[i, j] *= aij * (1.0 - aij)
 
 
-@_jit
+@_jit(options=SUM_OPTIONS)
 def _update_bias(b, v, delta, mu, step):
     """The bias step from the mini-batch's deltas, in place.  b, v : (n, 1); delta : (n, m).
 
