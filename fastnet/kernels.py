@@ -233,19 +233,23 @@ def _gemm_impl(alpha, a, b, beta, c):
 
 
 # OpenBLAS (0.3.x, the SkylakeX/Zen kernels that numpy's and scipy's wheels ship) runs small
-# products through dedicated small-matrix kernels, which for the engine's shapes are 1.5-1.9x
-# faster than its general path.  Measured here, [30 x 784] @ [784 x m], us per 100 columns:
-# float32 43-47 for m <= 40 vs 70-86 for m >= 41; float64 86-93 vs 121-138.  The switch lies
-# between 0.94e6 and 0.96e6 multiply-adds (m = 40 and 41), so the products of a mini-batch are
-# cut into column blocks of at most SMALL_PRODUCT multiply-adds, clear of it.  A BLAS without
-# such kernels loses nothing measurable: blocks of this size run near its peak rate anyway.
+# products through dedicated small-matrix kernels, which for the skinny products of a layer of
+# 10-30 neurons are much faster than its general path.  Measured here, [30 x 784] @ [784 x m],
+# us per 100 columns: float32 43-47 for m <= 40 vs 70-86 for m >= 41; float64 86-93 vs
+# 121-138.  The switch lies between 0.94e6 and 0.96e6 multiply-adds (m = 40 and 41), so the
+# products of a mini-batch are cut into column blocks of at most SMALL_PRODUCT multiply-adds,
+# clear of it.  For a wide layer the blocks get narrow, and narrow blocks lose: [100 x 784] in
+# blocks of 11-12 columns ran at 26-40 GFLOP/s in float64 against 46 in one call.  So blocks
+# narrower than MIN_BLOCK columns are not used: such products go to BLAS whole.
 SMALL_PRODUCT = 900_000
+MIN_BLOCK = 32
 
 
 @_jit
-def _block(rows, inner):
-    """Columns per block, so that a [rows x inner] @ [inner x block] product is small."""
-    return max(1, SMALL_PRODUCT // max(1, rows * inner))
+def _block(rows, inner, m):
+    """Columns per block of a [rows x inner] @ [inner x m] product (m: no blocks)."""
+    block = SMALL_PRODUCT // max(1, rows * inner)
+    return block if block >= MIN_BLOCK else max(m, 1)
 
 
 @_jit
@@ -253,7 +257,7 @@ def _gemm_by_columns(a, b, c):
     """c <- a @ b, block by block of the columns of b and c (m, the examples)."""
     rows, inner = a.shape
     m = c.shape[1]
-    block = _block(rows, inner)
+    block = _block(rows, inner, m)
     for j in range(0, m, block):
         _gemm(1.0, a, b[:, j:j + block], 0.0, c[:, j:j + block])
 
@@ -263,7 +267,7 @@ def _gemm_over_examples(alpha, a, b, beta, c):
     """c <- alpha * (a @ b) + beta * c, summing over the inner dimension (m, the examples)
     block by block: a : (rows, m), b : (m, cols)."""
     rows, m = a.shape
-    block = _block(rows, b.shape[1])
+    block = _block(rows, b.shape[1], m)
     for j in range(0, m, block):
         _gemm(alpha, a[:, j:j + block], b[j:j + block, :], beta if j == 0 else 1.0, c)
 

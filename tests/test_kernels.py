@@ -154,10 +154,11 @@ def test_gemm_takes_any_layout_and_column_blocks(dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_blocked_products_equal_whole_ones(dtype):
-    """Rows x inner large enough that the products are cut into blocks of 3 columns."""
+    """[30 x 784] @ [784 x 100] goes in blocks of 38 columns; [300 x 784] products whole."""
+    assert kernels._block(30, 784, 100) == 38
+    assert kernels._block(300, 784, 100) == 100
     rng = np.random.default_rng(6)
-    rows, inner, m = 300, 1000, 10
-    assert kernels._block(rows, inner) == 3
+    rows, inner, m = 30, 784, 100
     w = rng.normal(size=(rows, inner)).astype(dtype)
     x = np.asfortranarray(rng.normal(size=(inner, m)).astype(dtype))
     z = np.empty((rows, m), dtype)
