@@ -223,11 +223,13 @@ def _gemm_impl(alpha, a, b, beta, c):
         trans_a = same if a_col == c_col else other
         trans_b = same if b_col == c_col else other
         if c_col:
-            xxgemm(kind, trans_a, trans_b, m, n, k, scalars[0:].ctypes, a.ctypes, lda,
-                   b.ctypes, ldb, scalars[1:].ctypes, c.ctypes, ldc)
+            status = xxgemm(kind, trans_a, trans_b, m, n, k, scalars[0:].ctypes, a.ctypes, lda,
+                            b.ctypes, ldb, scalars[1:].ctypes, c.ctypes, ldc)
         else:
-            xxgemm(kind, trans_b, trans_a, n, m, k, scalars[0:].ctypes, b.ctypes, ldb,
-                   a.ctypes, lda, scalars[1:].ctypes, c.ctypes, ldc)
+            status = xxgemm(kind, trans_b, trans_a, n, m, k, scalars[0:].ctypes, b.ctypes, ldb,
+                            a.ctypes, lda, scalars[1:].ctypes, c.ctypes, ldc)
+        if status != 0:  # numba's wrapper found no BLAS function for this kind
+            raise RuntimeError("BLAS ?gemm is unavailable")
 
     return impl
 

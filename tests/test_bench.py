@@ -103,6 +103,23 @@ def test_cli_runs_the_quick_plan_for_real(capsys, monkeypatch):
                                                    ["reference", "float64"]]
 
 
+def test_missing_peers_say_not_installed(capsys, monkeypatch):
+    monkeypatch.setattr(bench, "QUICK", TINY)
+    monkeypatch.setattr(bench, "installed", lambda name: False)
+    json_result = {}
+    monkeypatch.setattr(bench, "write_json", lambda result, path: json_result.update(result))
+    assert main(["bench", "--quick", "--threads", "1", "--json", "unused.json"]) == 0
+    out = capsys.readouterr().out
+    assert "pytorch: not installed" in out and "scikit-learn: not installed" in out
+    rows = json_result["settings"][0]["rows"]
+    assert {r["implementation"] for r in rows} == {"fastnet", "reference"}
+    assert all(r["vs"] == {"pytorch": "not installed", "scikit-learn": "not installed"}
+               for r in rows)
+    assert json_result["peers"] == {"pytorch": False, "scikit-learn": False}
+    table_rows = [line for line in out.splitlines() if line.startswith("784-10-10 ")]
+    assert len(table_rows) == 3 and all(line.count("not installed") == 2 for line in table_rows)
+
+
 @pytest.mark.parametrize("args,message", [
     (["--threads", "lots"], "--threads must be"),
     (["--json", "/no/such/dir/b.json"], "no such directory"),
