@@ -60,9 +60,9 @@ def _jit(func=None, options=JIT_OPTIONS):
 #
 # numba's np.exp is a call into libm per element, which no compiler can turn into SIMD; numpy's
 # own exp is SIMD, so a plain numba loop lost to numpy.  The exp below is straight-line code
-# (no call, no branch: the conditionals are selects), so a loop over it vectorizes.  Its
-# accuracy, measured against float64 expit over the whole range, is stated with the tolerances
-# (`fastnet.tolerances.SIGMOID_RTOL`).
+# (no call, no branch: the conditionals are selects), so a loop over it vectorizes.  The
+# sigmoid's accuracy, measured over the whole range against an exact (long double) logistic,
+# is stated with the tolerances (`fastnet.tolerances.SIGMOID_RTOL`).
 
 
 def _exp_nonpositive(x):
@@ -116,12 +116,13 @@ _EXP = {
 
 
 def _horner(coefficients):
-    """A jitted polynomial c0 + r (c1 + r (c2 + ...)) with the coefficients as constants."""
+    """A jitted polynomial c0 + r (c1 + r (c2 + ...)) with the coefficients as constants
+    (each step a multiply-add that "contract" lets LLVM fuse into one FMA)."""
     c = coefficients[0]
     if len(coefficients) == 1:
-        return numba.njit(lambda r: c)
+        return numba.njit(**JIT_OPTIONS)(lambda r: c)
     rest = _horner(coefficients[1:])
-    return numba.njit(lambda r: c + r * rest(r))
+    return numba.njit(**JIT_OPTIONS)(lambda r: c + r * rest(r))
 
 
 @overload(_exp_nonpositive, jit_options=JIT_OPTIONS)
