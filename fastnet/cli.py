@@ -43,6 +43,14 @@ def cmd_reproduce(args):
         raise CommandError(e) from e
 
 
+def cmd_bench(args):
+    """Time one epoch of fastnet, the reference and the installed peers, side by side."""
+    from .bench import command
+
+    _, (train, validation, _) = load_data(args)
+    return command(args, train, validation)
+
+
 def add_data_option(parser):
     parser.add_argument(
         "--data", metavar="PATH",
@@ -75,6 +83,16 @@ def build_parser():
     from . import train_cli  # here, not at the top: train_cli builds on this module's helpers
 
     train_cli.register(commands)
+
+    bench = commands.add_parser("bench", help="time one training epoch against the reference "
+                                "and the installed peers (docs/benchmarks.md)")
+    bench.add_argument("--quick", action="store_true", help="a smaller run, under a minute")
+    bench.add_argument("--json", metavar="PATH", help="also write the table as JSON to PATH")
+    bench.add_argument("--threads", metavar="N|all|both",
+                       help="BLAS threads: a number, all cores, or both 1 and all "
+                            "(default: both; 1 with --quick)")
+    add_data_option(bench)
+    bench.set_defaults(run=cmd_bench)
     return parser
 
 

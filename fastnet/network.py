@@ -2,13 +2,16 @@
 
 The book's code runs backprop once per example, on ``(784, 1)`` columns, and adds up the
 gradients.  Here a mini-batch of m examples is one ``(n_in, m)`` matrix: each layer is one
-matrix product (BLAS, through numpy) followed by one pass of a numba kernel, and the summed
-gradient of a layer's weights is one more product, ``delta @ a_prev.T``.  The arithmetic is
-the book's; only the order of the additions differs, and `tests/test_crosscheck.py` holds the
-two to within `fastnet.tolerances.CROSSCHECK_ATOL` of each other.
+matrix product (BLAS) followed by one pass of a numba kernel, and the summed gradient of a
+layer's weights is one more product, ``delta @ a_prev.T``, which BLAS adds to the weights
+directly.  The arithmetic is the book's; only the order of the additions differs, and
+`tests/test_crosscheck.py` holds the two to within `fastnet.tolerances.CROSSCHECK_ATOL` of each
+other.
 
-Every array a mini-batch touches is allocated once per mini-batch size (`_Workspace`) and
-reused: an epoch allocates nothing per mini-batch but index slices.
+Training runs compiled: a whole SGD step is one numba function (`kernels._train_step`), and an
+epoch's mini-batches one call (`kernels._train_batches`), unless an ``on_batch`` callback needs
+Python after each.  Every array a mini-batch touches is allocated once per mini-batch size
+(`_Workspace`) and reused.
 
 Shapes: ``X : (n_in, m)``, one example per column; ``w : (n_out, n_in)``; ``b : (n_out, 1)``.
 """
@@ -18,6 +21,7 @@ import numbers
 import time
 
 import numpy as np
+import threadpoolctl
 
 from . import kernels
 from .costs import get_cost
@@ -38,17 +42,16 @@ class _Workspace:
     """The arrays one mini-batch of size m flows through, allocated once and reused.
 
     ``x : (n_in, m)`` F-ordered, so that gathering examples writes whole columns;
-    ``y : (n_out, m)``; ``a[l]``, ``delta[l] : (sizes[l+1], m)``; ``nabla_w[l]`` and
-    ``nabla_b[l]`` like the weights and biases of layer l.
+    ``y : (n_out, m)``; ``a[l]``, ``delta[l] : (sizes[l+1], m)``, as tuples, the form the
+    compiled step takes them in.  The gradients never get arrays of their own: BLAS adds them
+    to the weights directly (see `kernels._update_weights`).
     """
 
     def __init__(self, sizes, m, dtype):
         self.x = np.empty((sizes[0], m), dtype, order="F")
         self.y = np.empty((sizes[-1], m), dtype)
-        self.a = [np.empty((n, m), dtype) for n in sizes[1:]]
-        self.delta = [np.empty((n, m), dtype) for n in sizes[1:]]
-        self.nabla_w = [np.empty((n, k), dtype) for k, n in zip(sizes[:-1], sizes[1:])]
-        self.nabla_b = [np.empty((n, 1), dtype) for n in sizes[1:]]
+        self.a = tuple(np.empty((n, m), dtype) for n in sizes[1:])
+        self.delta = tuple(np.empty((n, m), dtype) for n in sizes[1:])
 
 
 class Network:
@@ -281,15 +284,21 @@ class Network:
             perm = self.rng.permutation(n)
             interrupted = False
             # A diverging run overflows in the products; it is caught below, not warned about.
-            with np.errstate(over="ignore", invalid="ignore"):
-                for k in range(0, n, m):
-                    index = perm[k:k + m]
-                    ws = self._workspace(len(index))
-                    kernels._gather(X, y, index, ws.x, ws.y, scale)
-                    self._step(ws, eta, lmbda, n, mu)
-                    if on_batch is not None and on_batch():
-                        interrupted = True
-                        break
+            # Without on_batch, all the full mini-batches are one compiled call (no Python per
+            # mini-batch); the shorter last one, if any, is a second call.
+            with np.errstate(over="ignore", invalid="ignore"), _one_blas_thread():
+                if on_batch is None:
+                    full = n - n % m
+                    self._train_batches(X, y, perm[:full], m, scale, eta, lmbda, n, mu)
+                    if full < n:
+                        self._train_batches(X, y, perm[full:], n - full, scale, eta, lmbda, n, mu)
+                else:
+                    for k in range(0, n, m):
+                        index = perm[k:k + m]
+                        self._train_batches(X, y, index, len(index), scale, eta, lmbda, n, mu)
+                        if on_batch():
+                            interrupted = True
+                            break
             if interrupted:
                 history.stopped = "interrupted"
                 break
@@ -330,40 +339,28 @@ class Network:
         return history
 
     def _step(self, ws, eta, lmbda, n, mu):
-        """One SGD step on the mini-batch held in the workspace ``ws``.
+        """One SGD step on the mini-batch held in the workspace ``ws`` (see
+        `kernels._train_step` for the arithmetic)."""
+        kernels._train_step(ws.x, ws.y, *self._kernel_arguments(ws.x.shape[1], eta, lmbda, n, mu))
 
-        Forward: a[l] = sigma(w[l] a[l-1] + b[l]).  Backward: the output delta from the cost,
-        then delta[l-1] = (w[l]^T delta[l]) * a[l-1](1 - a[l-1]), computed before w[l] is
-        updated, as backprop needs the weights the forward pass used.
-        """
-        m = ws.x.shape[1]
-        a_prev = ws.x
-        for layer, (w, b) in enumerate(zip(self._weights, self._biases)):
-            np.matmul(w, a_prev, out=ws.a[layer])
-            self._activate(layer, ws.a[layer], b)
-            a_prev = ws.a[layer]
-        self.cost.delta_kernel(ws.a[-1], ws.y, ws.delta[-1])
+    def _train_batches(self, X, y, index, m, scale, eta, lmbda, n, mu):
+        """SGD steps on the mini-batches of size m that ``index`` cuts ``(X, y)`` into."""
+        ws = self._workspace(m)
+        kernels._train_batches(X, y, index, scale, ws.x, ws.y,
+                               *self._kernel_arguments(m, eta, lmbda, n, mu))
 
-        step = eta / m
-        decay = 1 - eta * (lmbda / n)
+    def _kernel_arguments(self, m, eta, lmbda, n, mu):
+        """The arguments of `kernels._train_step` after x and y, for mini-batches of size m."""
+        ws = self._workspace(m)
         if mu:
             self._ensure_velocity()
-        for layer in range(len(self._weights) - 1, -1, -1):
-            w, b, delta = self._weights[layer], self._biases[layer], ws.delta[layer]
-            a_prev = ws.a[layer - 1] if layer else ws.x
-            if layer:
-                np.matmul(w.T, delta, out=ws.delta[layer - 1])
-                kernels._times_sigmoid_prime(ws.delta[layer - 1], a_prev)
-            np.matmul(delta, a_prev.T, out=ws.nabla_w[layer])
-            kernels._sum_columns(delta, ws.nabla_b[layer])
-            if mu:
-                kernels._update_momentum(w, self._velocity_w[layer], ws.nabla_w[layer],
-                                         mu, eta * (lmbda / n), step)
-                kernels._update_momentum(b, self._velocity_b[layer], ws.nabla_b[layer],
-                                         mu, 0.0, step)
-            else:
-                kernels._update(w, ws.nabla_w[layer], decay, step)
-                kernels._update(b, ws.nabla_b[layer], 1.0, step)
+            velocity_w, velocity_b = tuple(self._velocity_w), tuple(self._velocity_b)
+        else:  # not read without momentum; the parameters stand in, being of the same types
+            velocity_w, velocity_b = tuple(self._weights), tuple(self._biases)
+        return (tuple(self._weights), tuple(self._biases), ws.a, ws.delta, velocity_w,
+                velocity_b, self.cost.output == "softmax",
+                self.cost.delta_kernel is kernels._delta_quadratic,
+                mu, eta / m, 1 - eta * (lmbda / n), eta * (lmbda / n))
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -425,6 +422,26 @@ class Network:
     def __repr__(self):
         return (f"Network({self.sizes}, cost={self.cost.name!r}, init={self.init!r}, "
                 f"dtype={self.dtype.name!r})")
+
+
+def _one_blas_thread():
+    """A context in which BLAS runs on one thread: the epoch loop of `Network.SGD`.
+
+    The products of one mini-batch are small (a few to a hundred MFLOP), and OpenBLAS's
+    threads help them little: at most 1.4x, measured for [784, 100, 10] at mini-batch 1000 on
+    two idle cores, nothing for [784, 30, 10] (its blocks run OpenBLAS's single-threaded small
+    kernels anyway).  With another process busy on the cores, its threads wait for each other
+    and the same products ran 10-50x slower (an epoch of 14 s instead of 0.37 s).  One thread
+    is the robust choice; the limit is set once per epoch (~20 us) and lifted after it, so
+    evaluation (large products, in `feedforward`) keeps the caller's setting.
+    """
+    global _blas_controller
+    if _blas_controller is None:
+        _blas_controller = threadpoolctl.ThreadpoolController()
+    return _blas_controller.limit(limits=1, user_api="blas")
+
+
+_blas_controller = None
 
 
 def _check_sizes(sizes):

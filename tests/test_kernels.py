@@ -1,49 +1,77 @@
-"""The numba kernels against plain float64 numpy (and scipy's expit where installed)."""
+"""The numba kernels against plain numpy and an exact (long double) sigmoid."""
 
+import itertools
 import warnings
+
+import numba
 
 import numpy as np
 import pytest
 
-from fastnet import kernels, reference
+from fastnet import kernels
 from fastnet.tolerances import SIGMOID_ATOL, SIGMOID_RTOL
 
 DTYPES = ["float64", "float32"]
 
 
-def _expit(z):
-    """The float64 reference sigmoid: scipy's when available, else the oracle's."""
-    try:
-        from scipy.special import expit
-    except ImportError:
-        return reference.sigmoid(np.asarray(z, np.float64))
-    return expit(np.asarray(z, np.float64))
+def _exact_sigmoid(z):
+    """The logistic function in long double (80-bit on x86), with exp only of -|z|, so that
+    subnormal results are right too (scipy's expit returns 0 below z = -709.78)."""
+    z = np.asarray(z, np.longdouble)
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _sigmoid_tolerance(dtype):
+    """SIGMOID_RTOL, plus the reference's own rounding where long double is only double."""
+    own = 4 * np.finfo(np.longdouble).eps if np.finfo(np.longdouble).eps >= 1e-16 else 0.0
+    return {"rtol": SIGMOID_RTOL[dtype] + own, "atol": SIGMOID_ATOL[dtype]}
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_bias_sigmoid_matches_expit_and_never_warns(dtype):
+def test_bias_sigmoid_matches_exact_sigmoid_over_the_range(dtype):
     rng = np.random.default_rng(0)
-    z = np.concatenate([rng.normal(0, 5, (30, 200)), rng.uniform(-1e4, 1e4, (30, 200)),
-                        np.linspace(-40, 40, 30 * 200).reshape(30, 200)], axis=1).astype(dtype)
-    b = rng.normal(0, 1, (30, 1)).astype(dtype)
-    # z + b is rounded to the working precision before the sigmoid sees it; the kernel is
-    # judged on the sigmoid of that rounded sum.
-    expected = _expit(z + b)
-    a = z.copy()
+    tiny, sub = np.finfo(dtype).tiny, np.finfo(dtype).smallest_subnormal
+    edges = [0.0, -0.0, sub, -sub, tiny, -tiny, 1e-300, -1e-40, 15.9, -15.9, 36.7, -36.7,
+             88.0, -88.0, 103.9, -103.9, 104.0, -104.0, 708.0, -708.0, 709.8, -709.8,
+             744.0, -744.0, 745.2, -745.2, 1e4, -1e4]
+    z = np.concatenate([np.linspace(-120, 120, 240_001), rng.uniform(-760, 760, 20_000),
+                        rng.choice([-1.0, 1.0], 20_000) * np.exp(rng.uniform(-690, 6.6, 20_000)),
+                        edges]).astype(dtype)
+    # The bias is 0 so that the kernel sees exactly the z the reference sees.
+    a = z.reshape(1, -1).copy()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        kernels._bias_sigmoid(a, b)
-    np.testing.assert_allclose(a, expected, rtol=SIGMOID_RTOL[dtype], atol=SIGMOID_ATOL[dtype])
+        kernels._bias_sigmoid(a, np.zeros((1, 1), dtype))
+    assert a.dtype == dtype
+    expected = _exact_sigmoid(z).reshape(a.shape)
+    np.testing.assert_allclose(a.astype(np.longdouble), expected, **_sigmoid_tolerance(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_bias_sigmoid_adds_the_bias_row_by_row(dtype):
+    rng = np.random.default_rng(4)
+    z = rng.normal(0, 5, (30, 70)).astype(dtype)
+    b = rng.normal(0, 1, (30, 1)).astype(dtype)
+    # z + b is rounded to the working precision before the sigmoid sees it.
+    expected = _exact_sigmoid(z + b)
+    kernels._bias_sigmoid(z, b)
+    np.testing.assert_allclose(z.astype(np.longdouble), expected, **_sigmoid_tolerance(dtype))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_sigmoid_limits_are_exact(dtype):
-    z = np.array([[-1e4, -1000.0, -800.0, 800.0, 1000.0, 1e4]], dtype)
+    # beyond ~745 (float64) and ~104 (float32), exactly 0 and 1
+    big = 800.0 if dtype == "float64" else 110.0
+    z = np.array([[-1e4, -1000.0, -big, big, 1000.0, 1e4]], dtype)
     kernels._bias_sigmoid(z, np.zeros((1, 1), dtype))
     np.testing.assert_array_equal(z, [[0, 0, 0, 1, 1, 1]])
-    inf = np.array([[-np.inf, np.inf, np.nan]], dtype)
-    kernels._bias_sigmoid(inf, np.zeros((1, 1), dtype))
-    assert inf[0, 0] == 0 and inf[0, 1] == 1 and np.isnan(inf[0, 2])
+    special = np.array([[-np.inf, np.inf, np.nan, -np.nan]], dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        kernels._bias_sigmoid(special, np.zeros((1, 1), dtype))
+    assert special[0, 0] == 0 and special[0, 1] == 1
+    assert np.isnan(special[0, 2]) and np.isnan(special[0, 3])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -51,7 +79,8 @@ def test_bias_softmax_matches_numpy(dtype):
     rng = np.random.default_rng(1)
     z = rng.normal(0, 30, (10, 50)).astype(dtype)
     b = rng.normal(0, 1, (10, 1)).astype(dtype)
-    shifted = z.astype(np.float64) + b
+    # z + b is rounded to the working precision first, as in the kernel.
+    shifted = (z + b).astype(np.float64)
     e = np.exp(shifted - shifted.max(axis=0))
     expected = e / e.sum(axis=0)
     kernels._bias_softmax(z, b)
@@ -77,22 +106,70 @@ def test_deltas_and_updates_match_numpy(dtype):
     kernels._times_sigmoid_prime(d, a)
     np.testing.assert_allclose(d, expected, **tol)
 
-    out = np.empty((10, 1), dtype)
-    kernels._sum_columns(d, out)
-    np.testing.assert_allclose(out, d.sum(axis=1, keepdims=True), **tol)
+    for mu in (0.0, 0.9):
+        b = rng.normal(size=(10, 1)).astype(dtype)
+        v = rng.normal(size=(10, 1)).astype(dtype)
+        sums = d.sum(axis=1, keepdims=True)
+        expected_v = mu * v - 0.3 * sums
+        expected_b = b + expected_v if mu else b - 0.3 * sums
+        kernels._update_bias(b, v, d, mu, 0.3)
+        np.testing.assert_allclose(b, expected_b, **tol)
+        if mu:
+            np.testing.assert_allclose(v, expected_v, **tol)
 
     w = rng.normal(size=(10, 20)).astype(dtype)
-    grad = rng.normal(size=(10, 20)).astype(dtype)
-    expected = 0.99 * w - 0.3 * grad
-    kernels._update(w, grad, 0.99, 0.3)
-    np.testing.assert_allclose(w, expected, **tol)
-
     v = rng.normal(size=(10, 20)).astype(dtype)
-    expected_v = 0.9 * v - 0.01 * w - 0.3 * grad
+    expected_v = v - 0.01 * w
     expected_w = w + expected_v
-    kernels._update_momentum(w, v, grad, 0.9, 0.01, 0.3)
+    kernels._apply_velocity(w, v, 0.01)
     np.testing.assert_allclose(v, expected_v, **tol)
     np.testing.assert_allclose(w, expected_w, **tol)
+
+
+@numba.njit
+def _gemm(alpha, a, b, beta, c):
+    kernels._gemm(alpha, a, b, beta, c)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gemm_takes_any_layout_and_column_blocks(dtype):
+    rng = np.random.default_rng(5)
+    tol = {"rtol": 1e-5 if dtype == "float32" else 1e-13}
+    for order_a, order_b, order_c in itertools.product("CF", repeat=3):
+        a = np.asarray(rng.normal(size=(5, 7)), dtype, order=order_a)
+        b = np.asarray(rng.normal(size=(7, 9)), dtype, order=order_b)
+        c = np.asarray(rng.normal(size=(5, 9)), dtype, order=order_c)
+        expected = 2.0 * a @ b + 0.5 * c
+        _gemm(2.0, a, b, 0.5, c)
+        np.testing.assert_allclose(c, expected, **tol)
+        # blocks of columns (strided, with a leading dimension) and transposed views
+        c_block = c[:, 2:6]
+        expected = -a @ b[:, 1:5] + c_block
+        _gemm(-1.0, a, b[:, 1:5], 1.0, c_block)
+        np.testing.assert_allclose(c[:, 2:6], expected, **tol)
+        out = np.full((9, 5), np.nan, dtype)  # beta = 0: the old contents are not read
+        _gemm(1.0, b.T, a.T, 0.0, out)
+        np.testing.assert_allclose(out, (a @ b).T, **tol)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_blocked_products_equal_whole_ones(dtype):
+    """[30 x 784] @ [784 x 100] goes in blocks of 38 columns; [300 x 784] products whole."""
+    assert kernels._block(30, 784, 100) == 38
+    assert kernels._block(300, 784, 100) == 100
+    rng = np.random.default_rng(6)
+    rows, inner, m = 30, 784, 100
+    w = rng.normal(size=(rows, inner)).astype(dtype)
+    x = np.asfortranarray(rng.normal(size=(inner, m)).astype(dtype))
+    z = np.empty((rows, m), dtype)
+    kernels._gemm_by_columns(w, x, z)
+    # sums of 1000 products of magnitude ~1: rounding ~ sqrt(1000) eps relative to ~30
+    eps = np.finfo(dtype).eps
+    np.testing.assert_allclose(z, w @ x, rtol=0, atol=1000 * eps)
+    delta = rng.normal(size=(rows, m)).astype(dtype)
+    expected = 0.9 * w - 0.1 * (delta @ x.T)
+    kernels._gemm_over_examples(-0.1, delta, x.T, 0.9, w)
+    np.testing.assert_allclose(w, expected, rtol=0, atol=100 * eps)
 
 
 @pytest.mark.parametrize("source", ["uint8", "float64", "float32"])

@@ -1,0 +1,49 @@
+"""Epoch: one epoch of SGD on the 50,000 MNIST training images, every implementation.
+
+fastnet trains on the whole epoch.  The per-example reference, and PyTorch and scikit-learn at
+mini-batch 10, are timed on the first `SLICE` images instead, and their times scaled to 50,000
+images (x10 for 5,000), so that the tables compare epochs; their names say so, e.g.
+``reference-float64-slice5000-scaled``, and ``extra_info`` has the images timed and the scale.  The implementations are those of `fastnet.bench` (same network, initial
+parameters where the library allows, eta and cost; see docs/benchmarks.md).  Each benchmark
+warms up (numba compiled or loaded, one epoch of 1,000 images), checks that training raised
+validation accuracy, and records threads, dtype, sizes and batch.
+"""
+
+import pytest
+
+from fastnet import bench
+
+SHAPES = {"784-30-10": [784, 30, 10], "784-100-10": [784, 100, 10]}
+BATCHES = [10, 100, 1000]
+SLICE = {"reference": {10: 5000, 100: 5000, 1000: 5000},
+         "pytorch": {10: 10000}, "scikit-learn": {10: 10000}}
+ROUNDS = 3
+RUNS = {f"{cls.name}-{dtype}": (cls, dtype) for cls, dtype in bench.IMPLEMENTATIONS}
+
+
+@pytest.mark.parametrize("impl", list(RUNS))
+@pytest.mark.parametrize("batch", BATCHES)
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_epoch(benchmark, record, data, shape, batch, impl):
+    cls, dtype = RUNS[impl]
+    if cls.name in bench.PEERS and not bench.installed(cls.name):
+        pytest.skip(f"{cls.name} is not installed")
+    sizes = SHAPES[shape]
+    images = SLICE.get(cls.name, {}).get(batch, bench.N_EPOCH)
+    benchmark.group = f"epoch {shape} batch {batch}"
+    scale = bench.N_EPOCH / images
+    if scale != 1:
+        benchmark.name = f"{benchmark.name[:-1]}-slice{images}-scaled]"
+        # pytest-benchmark times with this clock (a private attribute, read when the runner
+        # is made): a clock running `scale` times as fast scales every timing to the epoch.
+        clock = benchmark._timer
+        benchmark._timer = lambda: clock() * scale
+    run = cls(data, sizes, batch, dtype)
+    before = run.accuracy()
+    run.epoch(1000)  # warm-up
+    benchmark.pedantic(run.epoch, args=(images,), rounds=ROUNDS, iterations=1)
+    after = run.accuracy()
+    assert after > (1 / sizes[-1] if before is None else before)
+    record(impl=cls.name, dtype=dtype, sizes=sizes, batch=batch, images_timed=images,
+           scale=scale, seconds_per_epoch=benchmark.stats.stats.median,
+           accuracy_before=before, accuracy_after=after)
