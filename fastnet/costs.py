@@ -5,15 +5,15 @@ Each cost has the book's two static methods, vectorized over columns:
 - ``fn(a, y)``: the cost summed over the examples, ``a, y : (n_out, m)``;
 - ``delta(z, a, y)``: the error of the output layer, ``(n_out, m)``.
 
-and two things the engine needs: which activation its output layer uses (`output`), and the
-numba kernel that computes ``delta`` in place from ``a`` alone (the engine keeps activations,
-not weighted inputs, and sigma'(z) = a(1 - a)).  The JSON model files of network2.py name a
+and two things the engine needs: which activation its output layer uses (`output`), and
+whether ``delta`` carries the factor sigma'(z) (`delta_has_sigma_prime`): the compiled step
+(`kernels._train_step`) computes the delta from ``a`` alone, as (a - y) a(1 - a) or a - y,
+since it keeps activations, not weighted inputs.  The JSON model files of network2.py name a
 cost by its class name; `COSTS` maps fastnet's names and `BY_CLASS_NAME` the book's.
 """
 
 import numpy as np
 
-from . import kernels
 from .reference import sigmoid_prime
 
 
@@ -22,7 +22,7 @@ class QuadraticCost:
 
     name = "quadratic"
     output = "sigmoid"
-    delta_kernel = staticmethod(kernels._delta_quadratic)
+    delta_has_sigma_prime = True
 
     @staticmethod
     def fn(a, y):
@@ -43,7 +43,7 @@ class CrossEntropyCost:
 
     name = "cross-entropy"
     output = "sigmoid"
-    delta_kernel = staticmethod(kernels._delta_difference)
+    delta_has_sigma_prime = False
 
     @staticmethod
     def fn(a, y):
@@ -64,7 +64,7 @@ class LogLikelihoodCost:
 
     name = "log-likelihood"
     output = "softmax"
-    delta_kernel = staticmethod(kernels._delta_difference)
+    delta_has_sigma_prime = False
 
     @staticmethod
     def fn(a, y):

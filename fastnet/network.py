@@ -359,7 +359,7 @@ class Network:
             velocity_w, velocity_b = tuple(self._weights), tuple(self._biases)
         return (tuple(self._weights), tuple(self._biases), ws.a, ws.delta, velocity_w,
                 velocity_b, self.cost.output == "softmax",
-                self.cost.delta_kernel is kernels._delta_quadratic,
+                self.cost.delta_has_sigma_prime,
                 mu, eta / m, 1 - eta * (lmbda / n), eta * (lmbda / n))
 
     # -- internals ---------------------------------------------------------------------------
