@@ -75,6 +75,13 @@ class Network:
 
     def update_mini_batch(self, X, y, index, eta):
         """One gradient step on the examples ``index``: ``w <- w - (eta/m) * sum of grads``."""
+        nabla_b, nabla_w = self.summed_gradients(X, y, index)
+        m = len(index)
+        self.weights = [w - (eta / m) * nw for w, nw in zip(self.weights, nabla_w)]
+        self.biases = [b - (eta / m) * nb for b, nb in zip(self.biases, nabla_b)]
+
+    def summed_gradients(self, X, y, index):
+        """The gradients of the examples ``index``, one backprop each, added up."""
         nabla_b = [np.zeros(b.shape) for b in self.biases]
         nabla_w = [np.zeros(w.shape) for w in self.weights]
         for i in index:
@@ -82,9 +89,7 @@ class Network:
                 X[:, [i]].astype(np.float64), vectorized_result(y[i], self.sizes[-1]))
             nabla_b = [nb + dnb for nb, dnb in zip(nabla_b, delta_nabla_b)]
             nabla_w = [nw + dnw for nw, dnw in zip(nabla_w, delta_nabla_w)]
-        m = len(index)
-        self.weights = [w - (eta / m) * nw for w, nw in zip(self.weights, nabla_w)]
-        self.biases = [b - (eta / m) * nb for b, nb in zip(self.biases, nabla_b)]
+        return nabla_b, nabla_w
 
     def output_delta(self, z, a, y):
         """Quadratic cost: (a - y) * sigma'(z)."""
@@ -161,13 +166,7 @@ class Network2(Network):
 
     def update_mini_batch(self, X, y, index, eta, lmbda=0.0, n=1, mu=0.0):
         """``w <- (1 - eta*lmbda/n) w - (eta/m) sum of grads``; biases are not decayed."""
-        nabla_b = [np.zeros(b.shape) for b in self.biases]
-        nabla_w = [np.zeros(w.shape) for w in self.weights]
-        for i in index:
-            delta_nabla_b, delta_nabla_w = self.backprop(
-                X[:, [i]].astype(np.float64), vectorized_result(y[i], self.sizes[-1]))
-            nabla_b = [nb + dnb for nb, dnb in zip(nabla_b, delta_nabla_b)]
-            nabla_w = [nw + dnw for nw, dnw in zip(nabla_w, delta_nabla_w)]
+        nabla_b, nabla_w = self.summed_gradients(X, y, index)
         m = len(index)
         if mu == 0.0:
             self.weights = [(1 - eta * (lmbda / n)) * w - (eta / m) * nw
