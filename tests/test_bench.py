@@ -6,7 +6,6 @@ that every installed implementation is timed and checked, and the figures are de
 
 import json
 
-import numpy as np
 import pytest
 
 from fastnet import bench
