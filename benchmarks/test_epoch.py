@@ -10,6 +10,8 @@ validation accuracy, and records threads, dtype, sizes and batch.  fastnet train
 threads as BLAS is given (`--blas-threads`).
 """
 
+import time
+
 import pytest
 
 from fastnet import bench
@@ -42,7 +44,8 @@ def test_epoch(benchmark, record, data, blas_threads, shape, batch, impl):
     run = cls(data, sizes, batch, dtype, blas_threads)
     before = run.accuracy()
     run.epoch(1000)  # warm-up
-    benchmark.pedantic(run.epoch, args=(images,), rounds=ROUNDS, iterations=1)
+    benchmark.pedantic(run.epoch, args=(images,), rounds=ROUNDS, iterations=1,
+                       setup=lambda: time.sleep(bench.SETTLE_SECONDS))  # see bench.py
     after = run.accuracy()
     assert after > (1 / sizes[-1] if before is None else before)
     record(impl=cls.name, dtype=dtype, sizes=sizes, batch=batch, images_timed=images,

@@ -16,6 +16,7 @@ Python after each.  Every array a mini-batch touches is allocated once per mini-
 Shapes: ``X : (n_in, m)``, one example per column; ``w : (n_out, n_in)``; ``b : (n_out, 1)``.
 """
 
+import contextlib
 import math
 import numbers
 import time
@@ -315,19 +316,24 @@ class Network:
                 break
             seconds = time.perf_counter() - start
             monitored = {}
-            if self._parameters_finite():
-                if monitor_training_cost:
-                    monitored["training_cost"] = self._total_cost(X, y, lmbda)
-                if monitor_training_accuracy:
-                    monitored["training_accuracy"] = self._accuracy(X, y)
-                if monitor_evaluation_cost:
-                    monitored["evaluation_cost"] = self._total_cost(*evaluation_data, lmbda)
-                if monitor_evaluation_accuracy:
-                    monitored["evaluation_accuracy"] = self._accuracy(*evaluation_data)
-                costs = [v for k, v in monitored.items() if k.endswith("cost")]
-                problem = None if all(map(math.isfinite, costs)) else "the cost is no longer finite"
-            else:
-                problem = "the weights are no longer finite"
+            # On several threads, monitoring keeps BLAS on one thread too: OpenBLAS's threads
+            # spin for ~0.1 s after a multi-threaded product, and would take a core from the
+            # next epoch's threads (an epoch of 0.14 s instead of 0.087 s, measured).
+            with _one_blas_thread() if threads > 1 else contextlib.nullcontext():
+                if self._parameters_finite():
+                    if monitor_training_cost:
+                        monitored["training_cost"] = self._total_cost(X, y, lmbda)
+                    if monitor_training_accuracy:
+                        monitored["training_accuracy"] = self._accuracy(X, y)
+                    if monitor_evaluation_cost:
+                        monitored["evaluation_cost"] = self._total_cost(*evaluation_data, lmbda)
+                    if monitor_evaluation_accuracy:
+                        monitored["evaluation_accuracy"] = self._accuracy(*evaluation_data)
+                    costs = [v for k, v in monitored.items() if k.endswith("cost")]
+                    problem = (None if all(map(math.isfinite, costs)) else
+                               "the cost is no longer finite")
+                else:
+                    problem = "the weights are no longer finite"
             if problem:
                 self._restore(saved)
                 restored = (f"the end of epoch {epoch - 1}" if epoch else

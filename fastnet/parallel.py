@@ -47,7 +47,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from .kernels import (_activate, _bias_sigmoid, _gather, _gemm_by_columns, _jit, _output_delta,
-                      _prefetch_columns, _times_sigmoid_prime, _update_bias, _update_weights)
+                      _times_sigmoid_prime, _update_bias, _update_weights)
 
 # How many times a waiting thread reads the counter before it starts yielding its core after
 # each read: some microseconds, more than a barrier between two running threads takes.
@@ -141,8 +141,7 @@ def _train_part(part, parts, sync, X, labels, index, scale, x, y, out, out_delta
     m = x.shape[1]
     passed = sync[_PASSED + part]
     for k in range(0, len(index), m):
-        _prefetch_columns(X, index[k + m:k + 2 * m])
-        _gather(X, labels, index[k:k + m], x, y, scale)
+        _gather(X, labels, index[k:k + m], x, y, scale, index[k + m:k + 2 * m])
         r0, r1 = _share(weights[0].shape[0], part, parts)
         _gemm_by_columns(weights[0][r0:r1], x, a[0][r0:r1])
         _bias_sigmoid(a[0][r0:r1], biases[0][r0:r1])
