@@ -412,11 +412,29 @@ def _update_bias(b, v, delta, mu, step):
         total = 0.0
         for j in range(m):
             total += delta[i, j]
-        if mu:
-            v[i, 0] = mu * v[i, 0] - step * total
-            b[i, 0] += v[i, 0]
-        else:
-            b[i, 0] -= step * total
+        _bias_step(b, v, i, total, mu, step)
+
+
+@_jit(options=SUM_OPTIONS)
+def _update_bias_chunks(b, v, deltas, mu, step):
+    """`_update_bias` with the mini-batch's deltas in chunks: deltas : (chunks, n, c)."""
+    chunks, n, c = deltas.shape
+    for i in range(n):
+        total = 0.0
+        for k in range(chunks):
+            for j in range(c):
+                total += deltas[k, i, j]
+        _bias_step(b, v, i, total, mu, step)
+
+
+@_jit
+def _bias_step(b, v, i, total, mu, step):
+    """Bias i's step, given the row sum of its deltas (see `_update_bias`)."""
+    if mu:
+        v[i, 0] = mu * v[i, 0] - step * total
+        b[i, 0] += v[i, 0]
+    else:
+        b[i, 0] -= step * total
 
 
 @_jit
@@ -449,11 +467,20 @@ def _update_weights(w, v, delta, a_prev_t, mu, step, decay, decay_rate):
     With momentum (mu > 0): v <- mu*v - step * (delta @ a_prev.T), then `_apply_velocity`.
     delta : (n_out, m); a_prev_t : (m, n_in), the transposed view of the layer's input.
     """
+    _add_gradient(w, v, delta, a_prev_t, mu, step, decay, True)
     if mu:
-        _gemm_over_examples(-step, delta, a_prev_t, mu, v)
         _apply_velocity(w, v, decay_rate)
+
+
+@_jit
+def _add_gradient(w, v, delta, a_prev_t, mu, step, decay, first):
+    """The products of `_update_weights` for some of a mini-batch's examples (their columns
+    of delta, rows of a_prev_t); the ``first`` call of a step also scales w by decay (with
+    momentum, v by mu)."""
+    if mu:
+        _gemm_over_examples(-step, delta, a_prev_t, mu if first else 1.0, v)
     else:
-        _gemm_over_examples(-step, delta, a_prev_t, decay, w)
+        _gemm_over_examples(-step, delta, a_prev_t, decay if first else 1.0, w)
 
 
 @_jit

@@ -53,16 +53,14 @@ class _Workspace:
         self.y = np.empty((sizes[-1], m), dtype)
         self.a = tuple(np.empty((n, m), dtype) for n in sizes[1:])
         self.delta = tuple(np.empty((n, m), dtype) for n in sizes[1:])
-        self._parts = []
+        self._parallel = {}
 
-    def parts(self, threads):
-        """The thread-own arrays of `parallel.train_batches`, ``(x, y, out, out_delta)`` per
-        thread; thread 0 uses this workspace's x and y."""
-        while len(self._parts) < threads:
-            x, y = ((self.x, self.y) if not self._parts else
-                    (np.empty_like(self.x, order="F"), np.empty_like(self.y)))
-            self._parts.append((x, y, np.empty_like(self.y), np.empty_like(self.y)))
-        return self._parts[:threads]
+    def parallel(self, sizes, threads):
+        """The arrays of `parallel.train_batches` for `threads` threads, made once."""
+        if threads not in self._parallel:
+            self._parallel[threads] = parallel.buffers(sizes, self.x.shape[1], self.x.dtype,
+                                                       threads)
+        return self._parallel[threads]
 
 
 class Network:
@@ -369,7 +367,9 @@ class Network:
         ws = self._workspace(m)
         arguments = self._kernel_arguments(m, eta, lmbda, n, mu)
         if threads > 1:
-            return parallel.train_batches(X, y, index, scale, ws.parts(threads), arguments,
+            weights, biases, _, _, velocity_w, velocity_b, *rest = arguments
+            return parallel.train_batches(X, y, index, scale, *ws.parallel(self.sizes, threads),
+                                          (weights, biases, velocity_w, velocity_b, *rest),
                                           on_batch)
         if on_batch is None:
             kernels._train_batches(X, y, index, scale, ws.x, ws.y, *arguments)

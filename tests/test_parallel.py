@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import fastnet
-from fastnet import parallel
+from fastnet import parallel, reference
 from fastnet.tolerances import CROSSCHECK_ATOL
 
 N_TRAIN = 500
@@ -48,6 +48,30 @@ def test_threads_change_only_the_last_bits(train):
         np.testing.assert_allclose(p, q, rtol=0, atol=CROSSCHECK_ATOL)
 
 
+@pytest.mark.parametrize("threads", [2, 3])
+@pytest.mark.parametrize("kind", ["Network", "Network2"])
+def test_large_mini_batches_in_chunks_match_reference(mnist, kind, threads):
+    """A mini-batch whose inputs outgrow the cache is done in chunks (500 examples of
+    float64: 10 chunks of 50), the first layer's update summed chunk by chunk: the result is
+    still the reference's, with momentum, L2 and a deeper network too."""
+    (X, y), _, _ = mnist
+    train = (X[:, :1000], y[:1000])
+    assert parallel.chunks_of(500, 784, 8) == 10
+    sizes = [784, 30, 20, 10] if kind == "Network2" else [784, 30, 10]
+    if kind == "Network":
+        net = fastnet.Network(sizes, seed=4)
+        ref = reference.Network(sizes, np.random.default_rng(4))
+        net.SGD(train, 2, 500, 3.0, threads=threads)
+        ref.SGD(train, 2, 500, 3.0)
+    else:
+        net = fastnet.Network(sizes, cost="log-likelihood", init="default", seed=4)
+        ref = reference.Network2(sizes, np.random.default_rng(4), cost="log-likelihood")
+        net.SGD(train, 2, 500, 0.5, lmbda=5.0, mu=0.5, threads=threads)
+        ref.SGD(train, 2, 500, 0.5, lmbda=5.0, mu=0.5)
+    for p, q in zip(_parameters(net), ref.weights + ref.biases):
+        np.testing.assert_allclose(p, q, rtol=0, atol=CROSSCHECK_ATOL)
+
+
 def test_more_threads_than_neurons(train):
     """Threads whose share of a layer is empty still take part in every barrier."""
     few = _trained(train, 1, sizes=(784, 3, 2, 10))
@@ -62,9 +86,9 @@ def test_helpers_only_when_asked_for_and_useful(train, monkeypatch):
     calls = []
     real = parallel.train_batches
 
-    def spy(X, labels, index, scale, parts, arguments, on_batch=None):
+    def spy(X, labels, index, scale, shared, parts, arguments, on_batch=None):
         calls.append(len(parts))
-        return real(X, labels, index, scale, parts, arguments, on_batch)
+        return real(X, labels, index, scale, shared, parts, arguments, on_batch)
 
     monkeypatch.setattr(parallel, "train_batches", spy)
     fastnet.Network([784, 30, 10], seed=0).SGD(train, 1, 100, 3.0)
