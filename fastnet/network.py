@@ -541,7 +541,8 @@ def _warm_up(dtype):
     _warmed_up.add(dtype)
     for cost in ("quadratic", "log-likelihood"):
         net = Network([3, 2, 2], cost=cost, dtype=dtype, seed=0)
-        for X in (np.zeros((3, 4), np.uint8), np.zeros((3, 4), dtype, order="F")):
+        # F-ordered, as load_mnist gives them: numba compiles one version per memory order.
+        for X in (np.zeros((3, 4), np.uint8, order="F"), np.zeros((3, 4), dtype, order="F")):
             for threads in (1, 2):
                 net.SGD((X, np.zeros(4, np.int64)), 1, 3, 0.1, mu=0.5, threads=threads)
                 net.SGD((X, np.zeros(4, np.int64)), 1, 3, 0.1, threads=threads)
