@@ -294,7 +294,9 @@ class Network:
             raise ValueError("early stopping and the schedule need evaluation accuracy")
 
         n = X.shape[1]
-        scale = 1 / 256 if X.dtype == np.uint8 else 1.0
+        # In the network's dtype: a float64 factor would make the float32 gather convert
+        # every pixel through float64 (measured: 14.5 instead of 7.3 us per 100 examples).
+        scale = self.dtype.type(1 / 256 if X.dtype == np.uint8 else 1.0)
         history = History()
         saved = self._snapshot()
         for epoch in range(epochs):

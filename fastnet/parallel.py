@@ -58,10 +58,11 @@ from .kernels import (_activate, _add_gradient, _apply_velocity, _bias_sigmoid, 
                       _update_bias_chunks)
 
 # How many times a waiting thread reads the counter before it starts yielding its core after
-# each read: about 50 us (a read takes ~0.5 ns), more than the threads of a mini-batch step
-# drift apart (10-20 us measured), so that running threads never yield; yielding while
-# another runnable thread is on the core hands it a whole time slice (milliseconds).
-SPINS_BEFORE_YIELD = 100_000
+# each read: about 1 us (a read takes ~0.5 ns).  After that a yield costs a system call when
+# the core has nothing else to run, and hands the core over when it has (the other thread of
+# this run, if the system put both on one core).  Spinning 50 us instead made no difference
+# measurable on this machine, with or without a busy process beside.
+SPINS_BEFORE_YIELD = 2000
 
 # Slots of the shared int64 array `sync`, on separate cache lines: the barrier counter; the
 # abort flag, raised when a thread fails or the run is to stop, which releases the others from
