@@ -29,18 +29,18 @@ Measured on [784, 30, 10] at mini-batch 1000 in float64, 2 threads: 0.121 s per 
 whole, 0.092 s in 20 chunks of 50.
 
 For [784, 30, 10] that is two barriers per mini-batch (or chunk, plus one), and each thread
-does half of the two big products (the first layer's forward product and its weight update).  The arithmetic is
-`kernels._train_step`'s, done by the same kernels on shares of the rows; only the blocks that
-BLAS is handed change, and with them the last bits of some sums (BLAS's kernels add in an
-order that depends on the shape).  The result therefore depends on the number of threads in
+does half of the two big products (the first layer's forward product and its weight
+update).  The arithmetic is `kernels._train_step`'s, done by the same kernels on shares of
+the rows; only the blocks that BLAS is handed change, and with them the last bits of some
+sums (BLAS's kernels add in an order that depends on the shape).  The result therefore depends on the number of threads in
 its last bits, like that of a multi-threaded BLAS; for a given number it is always the same,
 and `tests/test_parallel.py` holds it to the reference as `tests/test_crosscheck.py` does.
 
 The barrier is a shared counter that each thread increments once per barrier and waits on
 until all have: a few tens of nanoseconds between two idle cores.  A waiting thread spins
-for a few microseconds, then yields its core at every turn, so that on a machine busy with
-other processes it hands the core to the thread it waits for instead of burning its time
-slice.  That limits the damage of contention; it cannot undo it: the threads advance in
+for about a microsecond, then yields its core at every further check, so that when the
+system has put both threads on one core it hands the core to the thread it waits for
+instead of burning its time slice.  That limits the damage of contention; it cannot undo it: the threads advance in
 lock-step, so when another process takes a core, an epoch on P threads is slower than one on
 a single thread (docs/benchmarks.md has the figures).
 """
