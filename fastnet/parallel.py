@@ -40,9 +40,9 @@ The barrier is a shared counter that each thread increments once per barrier and
 until all have: a few tens of nanoseconds between two idle cores.  A waiting thread spins
 for about a microsecond, then yields its core at every further check, so that when the
 system has put both threads on one core it hands the core to the thread it waits for
-instead of burning its time slice.  That limits the damage of contention; it cannot undo it: the threads advance in
-lock-step, so when another process takes a core, an epoch on P threads is slower than one on
-a single thread (docs/benchmarks.md has the figures).
+instead of burning its time slice.  That limits the damage of contention; it cannot undo
+it: the threads advance in lock-step, so when another process takes a core, an epoch on P
+threads is slower than one on a single thread (docs/benchmarks.md has the figures).
 """
 
 import threading
