@@ -32,9 +32,10 @@ For [784, 30, 10] that is two barriers per mini-batch (or chunk, plus one), and 
 does half of the two big products (the first layer's forward product and its weight
 update).  The arithmetic is `kernels._train_step`'s, done by the same kernels on shares of
 the rows; only the blocks that BLAS is handed change, and with them the last bits of some
-sums (BLAS's kernels add in an order that depends on the shape).  The result therefore depends on the number of threads in
-its last bits, like that of a multi-threaded BLAS; for a given number it is always the same,
-and `tests/test_parallel.py` holds it to the reference as `tests/test_crosscheck.py` does.
+sums (BLAS's kernels add in an order that depends on the shape).  The result therefore
+depends on the number of threads in its last bits, like that of a multi-threaded BLAS; for
+a given number it is always the same, and `tests/test_parallel.py` holds it to the reference
+as `tests/test_crosscheck.py` does.
 
 The barrier is a shared counter that each thread increments once per barrier and waits on
 until all have: a few tens of nanoseconds between two idle cores.  A waiting thread spins
