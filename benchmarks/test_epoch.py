@@ -6,8 +6,11 @@ images (x10 for 5,000), so that the tables compare epochs; their names say so, e
 ``reference-float64-slice5000-scaled``, and ``extra_info`` has the images timed and the scale.  The implementations are those of `fastnet.bench` (same network, initial
 parameters where the library allows, eta and cost; see docs/benchmarks.md).  Each benchmark
 warms up (numba compiled or loaded, one epoch of 1,000 images), checks that training raised
-validation accuracy, and records threads, dtype, sizes and batch.
+validation accuracy, and records threads, dtype, sizes and batch.  fastnet trains on as many
+threads as BLAS is given (`--blas-threads`).
 """
+
+import time
 
 import pytest
 
@@ -24,7 +27,7 @@ RUNS = {f"{cls.name}-{dtype}": (cls, dtype) for cls, dtype in bench.IMPLEMENTATI
 @pytest.mark.parametrize("impl", list(RUNS))
 @pytest.mark.parametrize("batch", BATCHES)
 @pytest.mark.parametrize("shape", list(SHAPES))
-def test_epoch(benchmark, record, data, shape, batch, impl):
+def test_epoch(benchmark, record, data, blas_threads, shape, batch, impl):
     cls, dtype = RUNS[impl]
     if cls.name in bench.PEERS and not bench.installed(cls.name):
         pytest.skip(f"{cls.name} is not installed")
@@ -38,10 +41,11 @@ def test_epoch(benchmark, record, data, shape, batch, impl):
         # is made): a clock running `scale` times as fast scales every timing to the epoch.
         clock = benchmark._timer
         benchmark._timer = lambda: clock() * scale
-    run = cls(data, sizes, batch, dtype)
+    run = cls(data, sizes, batch, dtype, blas_threads)
     before = run.accuracy()
     run.epoch(1000)  # warm-up
-    benchmark.pedantic(run.epoch, args=(images,), rounds=ROUNDS, iterations=1)
+    benchmark.pedantic(run.epoch, args=(images,), rounds=ROUNDS, iterations=1,
+                       setup=lambda: time.sleep(bench.SETTLE_SECONDS))  # see bench.py
     after = run.accuracy()
     assert after > (1 / sizes[-1] if before is None else before)
     record(impl=cls.name, dtype=dtype, sizes=sizes, batch=batch, images_timed=images,

@@ -47,6 +47,11 @@ from .network import Network
 
 ETA = 3.0
 N_EPOCH = 50_000
+# A pause before each timing: the thread pools of the implementation timed before keep their
+# threads spinning for a while after their work (OpenBLAS's ~0.1 s), which takes cores from
+# the next one; measured, a fastnet epoch on 2 threads right after a 2-thread numpy product took
+# 0.14 s, and 0.087 s after a 0.3 s pause (0.2 s is twice the spin).
+SETTLE_SECONDS = 0.2
 N_EVAL = 2_000
 SEED = 12345
 
@@ -100,19 +105,21 @@ def epoch_flops(sizes, n=N_EPOCH):
 #
 # Each is a class whose instance holds one network and trains it: ``epoch(k)`` runs one epoch
 # over the first k training images; ``accuracy()`` is the fraction right of the N_EVAL
-# validation images (None when there is no network yet).
+# validation images (None when there is no network yet).  `threads` is the setting's thread
+# count: fastnet trains on that many threads; the others follow the BLAS and PyTorch limits
+# that `blas_threads` sets.
 
 
 class FastnetRun:
     name = "fastnet"
 
-    def __init__(self, data, sizes, batch, dtype):
-        self.data, self.batch = data, batch
+    def __init__(self, data, sizes, batch, dtype, threads=1):
+        self.data, self.batch, self.threads = data, batch, threads
         self.net = Network(sizes, cost="quadratic", init="large", dtype=dtype, seed=SEED)
 
     def epoch(self, k):
         X, y = self.data.train
-        self.net.SGD((X[:, :k], y[:k]), 1, self.batch, ETA)
+        self.net.SGD((X[:, :k], y[:k]), 1, self.batch, ETA, threads=self.threads)
 
     def accuracy(self):
         return self.net.accuracy(*self.data.evaluation) / N_EVAL
@@ -121,7 +128,7 @@ class FastnetRun:
 class ReferenceRun:
     name = "reference"
 
-    def __init__(self, data, sizes, batch, dtype):
+    def __init__(self, data, sizes, batch, dtype, threads=1):
         assert dtype == "float64"
         self.data, self.batch = data, batch
         self.net = reference.Network(sizes, np.random.default_rng(SEED))
@@ -138,7 +145,7 @@ class ReferenceRun:
 class TorchRun:
     name = "pytorch"
 
-    def __init__(self, data, sizes, batch, dtype):
+    def __init__(self, data, sizes, batch, dtype, threads=1):
         import torch
 
         self.torch, self.data, self.batch = torch, data, batch
@@ -181,7 +188,7 @@ class TorchRun:
 class SklearnRun:
     name = "scikit-learn"
 
-    def __init__(self, data, sizes, batch, dtype):
+    def __init__(self, data, sizes, batch, dtype, threads=1):
         from sklearn.neural_network import MLPClassifier
 
         self.data, self.dtype = data, dtype
@@ -332,16 +339,17 @@ def run(data, plan, threads, progress=None):
                 for batch in plan.batches:
                     if progress:
                         progress(f"threads={n_threads} sizes={sizes} batch={batch}")
-                    setting["rows"] += _time_group(data, plan, sizes, batch, available)
+                    setting["rows"] += _time_group(data, plan, sizes, batch, available,
+                                                   n_threads)
             _add_ratios(setting, plan)
         result["settings"].append(setting)
     result["load_after"] = os.getloadavg()
     return result
 
 
-def _time_group(data, plan, sizes, batch, available):
+def _time_group(data, plan, sizes, batch, available, threads):
     """Time every implementation on one (network, batch size), taking turns."""
-    runs = [cls(data, sizes, batch, dtype) for cls, dtype in available]
+    runs = [cls(data, sizes, batch, dtype, threads) for cls, dtype in available]
     dtypes = [dtype for _, dtype in available]
     before = [run.accuracy() for run in runs]
     times = [[] for _ in runs]
@@ -352,6 +360,7 @@ def _time_group(data, plan, sizes, batch, available):
             k = plan.images_for(runs[i].name, batch)
             if sum(times[i]) * k / plan.n_train >= plan.budget:
                 continue
+            time.sleep(SETTLE_SECONDS)
             start = time.perf_counter()
             runs[i].epoch(k)
             times[i].append((time.perf_counter() - start) * plan.n_train / k)

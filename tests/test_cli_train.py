@@ -87,6 +87,7 @@ FLAG_CASES = {
     "--seed": (["--seed", "9"], {"seed": 9}),
     "--train-size": (["--train-size", "300"], {"n": 300}),
     "--momentum": (["--momentum", "0.5"], {"mu": 0.5}),
+    "--threads": (["--threads", "2", "--mini-batch-size", "100"], {"threads": 2, "m": 100}),
 }
 
 
@@ -266,7 +267,7 @@ def test_history_schema(tmp_path, capsys):
         "version": fastnet.__version__, "data": str(REPO / "data" / "mnist"),
         "train_size": 500, "eval": "test", "eval_size": 10000, "sizes": [784, 30, 10],
         "epochs": 3, "mini_batch_size": 10, "eta": 3.0, "lmbda": 0.0, "momentum": 0.0,
-        "cost": "quadratic", "init": "large", "dtype": "float64", "seed": 1,
+        "cost": "quadratic", "init": "large", "dtype": "float64", "threads": 1, "seed": 1,
         "early_stopping": None, "schedule": False,
         "monitor": ["evaluation-cost", "training-cost", "training-accuracy"],
         "save": str(model), "history": str(history)}
@@ -369,6 +370,7 @@ BAD_INPUT = {
     "train-size too big": (["--train-size", "50001"], "--train-size must be at most 50000"),
     "early-stopping 0": (["--early-stopping", "0"], "argument --early-stopping: must be at"),
     "negative seed": (["--seed", "-3"], "argument --seed: must be at least 0"),
+    "threads 0": (["--threads", "0"], "argument --threads: must be at least 1, not 0"),
     "unknown monitor": (["--monitor", "training-loss"], "argument --monitor: unknown "
                                                         "'training-loss'"),
     "unknown cost": (["--cost", "hinge"], "argument --cost: invalid choice: 'hinge'"),

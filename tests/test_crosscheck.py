@@ -2,7 +2,8 @@
 
 Both start from the same parameters (same seed, same draws) and see the same mini-batches
 (same Generator, same permutation), so after a full epoch their weights must agree to
-`CROSSCHECK_ATOL`: only the order of the additions inside a mini-batch differs.
+`CROSSCHECK_ATOL`: only the order of the additions inside a mini-batch differs.  The engine
+is checked on one thread and with the neurons shared out among several (`fastnet.parallel`).
 
 At batch size 1 the book's eta is too large for such a check: single-example steps at eta 3.0
 amplify a one-ulp difference to O(1) within an epoch, so those cases run at eta 0.1.
@@ -43,10 +44,16 @@ def _pair(kind, sizes, seed=7, cost=None):
             reference.Network2(sizes, np.random.default_rng(seed), cost=cost))
 
 
+# One thread, and shares of the neurons on 2 and 3 threads (3: shares of unequal sizes, and
+# more threads than this CI machine has cores).
+THREADS = [1, 2, 3]
+
+
+@pytest.mark.parametrize("threads", THREADS)
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("batch,eta_kind", BATCHES)
 @pytest.mark.parametrize("kind", ["Network", "Network2"])
-def test_one_epoch_matches_reference(slices, kind, shape, batch, eta_kind):
+def test_one_epoch_matches_reference(slices, kind, shape, batch, eta_kind, threads):
     train, evaluation = slices
     net, ref = _pair(kind, SHAPES[shape])
     assert _max_difference(net, ref) == 0.0  # the same initial draws
@@ -54,10 +61,10 @@ def test_one_epoch_matches_reference(slices, kind, shape, batch, eta_kind):
     book_eta = 3.0 if kind == "Network" else 0.5
     eta = book_eta if eta_kind == "book" else 0.1
     if kind == "Network":
-        net.SGD(train, 1, batch, eta)
+        net.SGD(train, 1, batch, eta, threads=threads)
         ref.SGD(train, 1, batch, eta)
     else:
-        net.SGD(train, 1, batch, eta, lmbda=5.0)
+        net.SGD(train, 1, batch, eta, lmbda=5.0, threads=threads)
         ref.SGD(train, 1, batch, eta, lmbda=5.0)
     assert _max_difference(net, ref) <= CROSSCHECK_ATOL
     # training moved the parameters far more than the tolerance, so agreeing is not trivial
@@ -66,12 +73,13 @@ def test_one_epoch_matches_reference(slices, kind, shape, batch, eta_kind):
     assert net.accuracy(*evaluation) == ref.accuracy(evaluation)
 
 
+@pytest.mark.parametrize("threads", THREADS)
 @pytest.mark.parametrize("cost", ["quadratic", "cross-entropy", "log-likelihood"])
-def test_network2_costs_and_momentum_match_reference(slices, cost):
+def test_network2_costs_and_momentum_match_reference(slices, cost, threads):
     """The chapter-3 extensions (log-likelihood with softmax, momentum) against the oracle."""
     train, evaluation = slices
     net, ref = _pair("Network2", [784, 30, 10], seed=3, cost=cost)
-    net.SGD(train, 2, 10, 0.1, lmbda=1.0, mu=0.5)
+    net.SGD(train, 2, 10, 0.1, lmbda=1.0, mu=0.5, threads=threads)
     ref.SGD(train, 2, 10, 0.1, lmbda=1.0, mu=0.5)
     assert _max_difference(net, ref) <= CROSSCHECK_ATOL
     assert net.accuracy(*evaluation) == ref.accuracy(evaluation)

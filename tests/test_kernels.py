@@ -181,7 +181,7 @@ def test_gather_copies_columns_and_one_hots_labels(source):
     scale = 1 / 256 if source == "uint8" else 1.0
     out_x = np.empty((6, 3), order="F")
     out_y = np.full((4, 3), 7.0)
-    kernels._gather(X, labels, index, out_x, out_y, scale)
+    kernels._gather(X, labels, index, out_x, out_y, scale, np.array([5, 2]))
     np.testing.assert_array_equal(out_x, X[:, index] * scale)
     np.testing.assert_array_equal(out_y, np.eye(4)[:, labels[index]])
 
