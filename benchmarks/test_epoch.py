@@ -3,8 +3,9 @@
 fastnet trains on the whole epoch.  The per-example reference, and PyTorch and scikit-learn at
 mini-batch 10, are timed on the first `SLICE` images instead, and their times scaled to 50,000
 images (x10 for 5,000), so that the tables compare epochs; their names say so, e.g.
-``reference-float64-slice5000-scaled``, and ``extra_info`` has the images timed and the scale.  The implementations are those of `fastnet.bench` (same network, initial
-parameters where the library allows, eta and cost; see docs/benchmarks.md).  Each benchmark
+``reference-float64-slice5000-scaled``, and ``extra_info`` has the images timed and the
+scale.  The implementations are those of `fastnet.bench` (same network, initial parameters
+where the library allows, eta and cost; see docs/benchmarks.md).  Each benchmark
 warms up (numba compiled or loaded, one epoch of 1,000 images), checks that training raised
 validation accuracy, and records threads, dtype, sizes and batch.  fastnet trains on as many
 threads as BLAS is given (`--blas-threads`).

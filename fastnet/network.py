@@ -467,7 +467,8 @@ def _one_blas_thread():
     kernels anyway).  With another process busy on the cores, its threads wait for each other
     and the same products ran 10-50x slower (an epoch of 14 s instead of 0.37 s).  One thread
     is the robust choice; the limit is set once per epoch (~20 us) and lifted after it, so
-    evaluation (large products, in `feedforward`) keeps the caller's setting.
+    evaluation (large products, in `feedforward`) keeps the caller's setting, except for the
+    monitoring inside a run on several threads (see `Network.SGD`).
     """
     return _blas().limit(limits=1)
 

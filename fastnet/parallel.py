@@ -65,9 +65,9 @@ from .kernels import (_activate, _add_gradient, _apply_velocity, _bias_sigmoid, 
 # measurable on this machine, with or without a busy process beside.
 SPINS_BEFORE_YIELD = 2000
 
-# Slots of the shared int64 array `sync`, on separate cache lines: the barrier counter; the
-# abort flag, raised when a thread fails or the run is to stop, which releases the others from
-# their barriers; and, from _PASSED on, how many barriers each thread has passed, kept
+# Slots of the shared int64 array `sync`: the barrier counter and the abort flag (raised
+# when a thread fails or the run is to stop; it releases the others from their barriers), on
+# cache lines of their own; from _PASSED on, how many barriers each thread has passed, kept
 # between calls (thread 0 may train one mini-batch per call).
 _COUNT, _ABORT, _PASSED = 0, 8, 16
 
@@ -241,20 +241,17 @@ def _train_part(part, parts, sync, X, labels, index, scale, x, y, out, out_delta
         _update_bias_chunks(biases[0][r0:r1], velocity_b[0][r0:r1], hidden_delta[0][:, r0:r1],
                             mu, step)
         for layer in range(last, 0, -1):
+            deltas = out_delta if layer == last else hidden_delta[layer]
             h0, h1 = _share(weights[layer].shape[1], part, parts)
             w, v = weights[layer][:, h0:h1], velocity_w[layer][:, h0:h1]
             for j in range(chunks):
-                d = out_delta[j] if layer == last else hidden_delta[layer][j]
-                _add_gradient(w, v, d, hidden[layer - 1][j][h0:h1].T, mu, step, decay, j == 0)
+                _add_gradient(w, v, deltas[j], hidden[layer - 1][j][h0:h1].T, mu, step, decay,
+                              j == 0)
             if mu:
                 _apply_velocity(w, v, decay_rate)
             h0, h1 = _share(weights[layer].shape[0], part, parts)
-            if layer == last:
-                _update_bias_chunks(biases[layer][h0:h1], velocity_b[layer][h0:h1],
-                                    out_delta[:, h0:h1], mu, step)
-            else:
-                _update_bias_chunks(biases[layer][h0:h1], velocity_b[layer][h0:h1],
-                                    hidden_delta[layer][:, h0:h1], mu, step)
+            _update_bias_chunks(biases[layer][h0:h1], velocity_b[layer][h0:h1],
+                                deltas[:, h0:h1], mu, step)
     sync[_PASSED + part] = passed
     return True
 
