@@ -44,14 +44,10 @@ import threadpoolctl
 
 from . import reference
 from .network import Network
+from .settings import SETTLE_SECONDS
 
 ETA = 3.0
 N_EPOCH = 50_000
-# A pause before each timing: the thread pools of the implementation timed before keep their
-# threads spinning for a while after their work (OpenBLAS's ~0.1 s), which takes cores from
-# the next one; measured, a fastnet epoch on 2 threads right after a 2-thread numpy product took
-# 0.14 s, and 0.087 s after a 0.3 s pause (0.2 s is twice the spin).
-SETTLE_SECONDS = 0.2
 N_EVAL = 2_000
 SEED = 12345
 

@@ -27,6 +27,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 from tqdm import tqdm
 
 from . import __version__
+from .checks import check_count
 from .data import load_mnist
 from .network import Network
 from .train import DivergenceError
@@ -392,9 +393,10 @@ def _count(n, noun, suffix="s"):
 
 
 def _positive(value, option):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ExperimentError(f"{option} must be a whole number >= 1, not {value!r}")
-    return value
+    try:
+        return check_count(value, option)
+    except ValueError as e:
+        raise ExperimentError(e) from None
 
 
 def _row(suite, row_id):

@@ -31,15 +31,7 @@ from numba.np.numpy_support import as_dtype
 # missing scipy fail at import, and puts scipy's BLAS under threadpoolctl's control at once.
 import scipy.linalg.cython_blas  # noqa: F401
 
-# Compiler options, named once.  Of the fast-math flags only "contract" is on: it lets LLVM
-# fuse a multiply and an add into one FMA (one rounding instead of two; the polynomial of the
-# sigmoid gets both faster and more accurate).  The flags that assume no inf/nan ("nnan",
-# "ninf") stay off: the engine relies on inf/nan to detect a diverging run.
-# error_model="numpy" drops the Python division-by-zero checks, which block vectorization.
-JIT_OPTIONS = {"nogil": True, "error_model": "numpy", "fastmath": {"contract"}}
-# Sums also allow "reassoc": LLVM may then add in any order, which is what vectorizing a sum
-# takes (eight partial sums at once); numpy's pairwise sums reorder the additions too.
-SUM_OPTIONS = {**JIT_OPTIONS, "fastmath": {"contract", "reassoc"}}
+from .settings import JIT_OPTIONS, MIN_BLOCK, SMALL_PRODUCT, SUM_OPTIONS
 
 
 def _jit(func=None, options=JIT_OPTIONS):
@@ -236,17 +228,11 @@ def _gemm_impl(alpha, a, b, beta, c):
     return impl
 
 
-# OpenBLAS (0.3.x, the SkylakeX/Zen kernels that numpy's and scipy's wheels ship) runs small
-# products through dedicated small-matrix kernels, which for the skinny products of a layer of
-# 10-30 neurons are much faster than its general path.  Measured here, [30 x 784] @ [784 x m],
-# us per 100 columns: float32 43-47 for m <= 40 vs 70-86 for m >= 41; float64 86-93 vs
-# 121-138.  The switch lies between 0.94e6 and 0.96e6 multiply-adds (m = 40 and 41), so the
-# products of a mini-batch are cut into column blocks of at most SMALL_PRODUCT multiply-adds,
-# clear of it.  For a wide layer the blocks get narrow, and narrow blocks lose: [100 x 784] in
-# blocks of 11-12 columns ran at 26-40 GFLOP/s in float64 against 46 in one call.  So blocks
-# narrower than MIN_BLOCK columns are not used: such products go to BLAS whole.
-SMALL_PRODUCT = 900_000
-MIN_BLOCK = 32
+# OpenBLAS runs small products through dedicated small-matrix kernels, which for the skinny
+# products of a layer of 10-30 neurons are much faster than its general path; so the products
+# of a mini-batch are cut into column blocks of at most SMALL_PRODUCT multiply-adds, except
+# where the blocks would be narrower than MIN_BLOCK columns (`fastnet.settings`; the
+# measurements are in docs/benchmarks.md).
 
 
 @_jit

@@ -25,16 +25,15 @@ import numpy as np
 import threadpoolctl
 
 from . import kernels, parallel
+from .checks import check_count as _check_count
 from .costs import get_cost
 from .data import one_hot
+from .settings import EVAL_CHUNK
 from .train import DivergenceError, History, StopRule
 
 DTYPES = ("float64", "float32")
 INITS = ("large", "default")
 
-# Columns per chunk when evaluating a large data set: bounds the temporaries of feedforward
-# (784 x 1024 x 8 bytes = 6 MB in float64) while keeping BLAS efficient.
-EVAL_CHUNK = 1024
 
 _warmed_up = set()
 
@@ -512,12 +511,6 @@ def _check_dtype(dtype):
     if dtype is None or dtype.name not in DTYPES:
         raise ValueError(f"dtype must be one of {', '.join(DTYPES)}")
     return dtype
-
-
-def _check_count(value, what, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{what} must be an integer >= {minimum}, not {value!r}")
-    return int(value)
 
 
 def _check_nonnegative(value, what):

@@ -57,13 +57,7 @@ from numba.extending import intrinsic
 from .kernels import (_activate, _add_gradient, _apply_velocity, _bias_sigmoid, _gather,
                       _gemm_by_columns, _jit, _output_delta, _times_sigmoid_prime,
                       _update_bias_chunks)
-
-# How many times a waiting thread reads the counter before it starts yielding its core after
-# each read: about 1 us (a read takes ~0.5 ns).  After that a yield costs a system call when
-# the core has nothing else to run, and hands the core over when it has (the other thread of
-# this run, if the system put both on one core).  Spinning 50 us instead made no difference
-# measurable on this machine, with or without a busy process beside.
-SPINS_BEFORE_YIELD = 2000
+from .settings import CHUNK_BYTES, SPINS_BEFORE_YIELD
 
 # Slots of the shared int64 array `sync`: the barrier counter and the abort flag (raised
 # when a thread fails or the run is to stop; it releases the others from their barriers), on
@@ -76,12 +70,6 @@ def _sync_array(threads):
     return np.zeros(_PASSED + threads, np.int64)
 
 _sched_yield = types.ExternalFunction("sched_yield", types.intc())
-
-# A large mini-batch is done in chunks of examples whose gathered inputs, at most about this
-# many bytes, stay in the core's cache (L2: 2 MB here) from the forward product to the weight
-# update, instead of coming back from L3 or memory for the second.
-CHUNK_BYTES = 512 * 1024
-
 
 def chunks_of(m, n_in, itemsize):
     """How many equal chunks a mini-batch of m is done in: 1 if its inputs fit twice

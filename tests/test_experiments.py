@@ -263,8 +263,8 @@ def test_without_matplotlib_the_plot_is_skipped_with_a_note(tmp_path, monkeypatc
 
 @pytest.mark.parametrize("argv, message", [
     (["--only", "ch9-nope"], "no row 'ch9-nope' in `reproduce book`; its rows are ch1-30, "),
-    (["--seeds", "0"], "--seeds must be a whole number >= 1, not 0"),
-    (["--jobs", "0"], "--jobs must be a whole number >= 1, not 0"),
+    (["--seeds", "0"], "--seeds must be an integer >= 1, not 0"),
+    (["--jobs", "0"], "--jobs must be an integer >= 1, not 0"),
     (["--only", "ch1-30"], "ch1-30 trains on 50,000 images but the data has 1,000 training"),
 ])
 def test_bad_options_are_one_line_errors(tiny_idx, capsys, argv, message):

@@ -1,0 +1,47 @@
+"""The engine's settings, named once: compiler options and the constants tuned on a machine.
+
+Each says what it trades.  The measurements behind the tuned ones are in docs/benchmarks.md,
+where they are re-measured; re-tune them there, not from memory.
+
+The constants read inside compiled code (`SMALL_PRODUCT`, `MIN_BLOCK`, `SPINS_BEFORE_YIELD`)
+are frozen into the kernels when numba compiles them, and numba's on-disk cache is keyed by
+the kernel's own source file, not this one: after changing one of them, delete the cache
+(``find fastnet -name '*.nb[ic]' -delete``) or the old value stays in use.
+"""
+
+# Compiler options of every kernel.  Of the fast-math flags only "contract" is on: it lets
+# LLVM fuse a multiply and an add into one FMA (one rounding instead of two; the sigmoid's
+# polynomial gets faster and more accurate).  The flags that assume no inf/nan ("nnan",
+# "ninf") stay off: the engine relies on inf/nan to detect a diverging run.
+# error_model="numpy" drops Python's division-by-zero checks, which block vectorization.
+JIT_OPTIONS = {"nogil": True, "error_model": "numpy", "fastmath": {"contract"}}
+# Sums also allow "reassoc": LLVM may then add in any order, which is what vectorizing a sum
+# takes (eight partial sums at once); numpy's pairwise sums reorder the additions too.
+SUM_OPTIONS = {**JIT_OPTIONS, "fastmath": {"contract", "reassoc"}}
+
+# Largest product, in multiply-adds, handed to BLAS in one call (`kernels._block`): OpenBLAS
+# runs products below ~0.95e6 multiply-adds through its small-matrix kernels, much faster for
+# the skinny products of a 10-30 neuron layer, so a mini-batch's products are cut into column
+# blocks under this.  Trades one BLAS call for several.
+SMALL_PRODUCT = 900_000
+# Narrowest column block worth cutting: a wide layer's blocks get narrow, and narrow blocks run
+# slower than one whole call; products that would need narrower blocks go to BLAS whole.
+MIN_BLOCK = 32
+
+# Reads of the barrier counter before a waiting thread yields its core after each further
+# read (`parallel._barrier`), about 1 us: spinning longer wastes a core that another process
+# (or the thread being waited for) could use; yielding sooner costs a system call per check.
+SPINS_BEFORE_YIELD = 2000
+# Bytes of gathered inputs per chunk of a large mini-batch on several threads
+# (`parallel.chunks_of`): small enough that a chunk stays in the core's L2 cache from the
+# forward product to the weight update; more chunks mean more barriers.
+CHUNK_BYTES = 512 * 1024
+
+# Columns per chunk when evaluating a large data set (`Network.feedforward`): bounds the
+# temporaries (784 x 1024 x 8 bytes = 6 MB in float64) while keeping BLAS's products large.
+EVAL_CHUNK = 1024
+
+# Pause before each timing of `fastnet bench`: OpenBLAS's threads keep spinning for about
+# 0.1 s after a multi-threaded product and would take a core from the next implementation
+# timed; twice that spin, at the cost of a slower bench.
+SETTLE_SECONDS = 0.2
