@@ -1,55 +1,22 @@
-"""`fastnet bench`: one epoch of SGD on MNIST, side by side, in one process.
-
-The implementations, all training the book's network.py setup (quadratic cost on sigmoid
-outputs, weights and biases from N(0, 1), eta = 3.0, plain SGD over shuffled mini-batches):
-
-- ``fastnet`` (this package), float64 and float32, on the raw uint8 pixels;
-- ``reference``, the per-example oracle (`fastnet.reference.Network`), float64;
-- ``pytorch`` (CPU, when installed), float32: the same network and initial parameters,
-  `torch.optim.SGD`, the loss ``0.5 * sum ||a - y||^2 / m`` (its gradient times eta is the
-  book's ``eta/m * sum of gradients``), a shuffled index gather per mini-batch;
-- ``scikit-learn`` (when installed), float64 and float32: `MLPClassifier(solver="sgd",
-  activation="logistic", max_iter=1, ...)`, one epoch per ``fit``.  Its output layer is a
-  softmax with log-loss and its initialization is its own; the rest matches.
-
-Slow implementations are timed on a slice of the training set (the first k images) and the
-time is scaled to the 50,000 images of an epoch; the table says on how many images each figure
-was measured.  Within a (network, mini-batch size) group the implementations take turns
-(A B C, B C A, ...) for several repeats, so that noise from other processes hits them alike,
-and the median is reported.  Every implementation must have learned (validation accuracy up
-from its start), or the run fails.
-
-FLOPs of an epoch: the multiply-adds of the matrix products, 2 flops each (the element-wise
-work is not counted): per example, ``2 n_out n_in`` for each layer's forward product and for its
-weight gradient, and again for backpropagating the error through every layer but the first.
-For [784, 30, 10] that is 95,880 per example, 4.79 GFLOP per epoch.  Efficiency is the epoch's
-FLOPs / (its time x a matrix-multiply rate measured in the same run with numpy's ``@``): the
-rate of a 1000 x 1000 x 1000 product (the machine's BLAS at its best on this thread count;
-the headline figure) and, for comparison, the rate of the network's own first-layer product
-``[n1 x 784] @ [784 x m]`` at the mini-batch size m.
+"""One `fastnet bench` run: what it measures (`Plan`: QUICK, FULL), under which BLAS thread
+counts, the implementations taking turns, the check that each learned, and the ratios and
+efficiencies derived from the times.
 """
 
 import contextlib
-import importlib.util
-import json
 import os
 import platform
 import statistics
 import time
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import threadpoolctl
 
-from . import reference
-from .network import Network
-from .settings import SETTLE_SECONDS
-
-ETA = 3.0
-N_EPOCH = 50_000
-N_EVAL = 2_000
-SEED = 12345
+from ..settings import SETTLE_SECONDS
+from . import implementations  # its IMPLEMENTATIONS and installed() looked up at run time
+from .implementations import ETA, N_EPOCH, PEERS
+from .rates import epoch_flops, measure_rates, shape_key
 
 
 @dataclass
@@ -83,201 +50,6 @@ FULL = Plan(shapes=[[784, 30, 10], [784, 100, 10]], batches=[10, 100, 1000], rep
             images={"reference": {10: 5000, 100: 5000, 1000: 5000},
                     "pytorch": {10: 10000}, "scikit-learn": {10: 10000}})
 
-PEERS = {"pytorch": "torch", "scikit-learn": "sklearn"}
-
-
-def installed(name):
-    """Whether the peer implementation ``name`` ("pytorch", "scikit-learn") can be imported."""
-    return importlib.util.find_spec(PEERS[name]) is not None
-
-
-def epoch_flops(sizes, n=N_EPOCH):
-    """Floating-point operations of the matrix products of one epoch of n examples."""
-    layers = [n_out * n_in for n_in, n_out in zip(sizes[:-1], sizes[1:])]
-    return 2 * n * (2 * sum(layers) + sum(layers[1:]))
-
-
-# -- the implementations ---------------------------------------------------------------------
-#
-# Each is a class whose instance holds one network and trains it: ``epoch(k)`` runs one epoch
-# over the first k training images; ``accuracy()`` is the fraction right of the N_EVAL
-# validation images (None when there is no network yet).  `threads` is the setting's thread
-# count: fastnet trains on that many threads; the others follow the BLAS and PyTorch limits
-# that `blas_threads` sets.
-
-
-class FastnetRun:
-    name = "fastnet"
-
-    def __init__(self, data, sizes, batch, dtype, threads=1):
-        self.data, self.batch, self.threads = data, batch, threads
-        self.net = Network(sizes, cost="quadratic", init="large", dtype=dtype, seed=SEED)
-
-    def epoch(self, k):
-        X, y = self.data.train
-        self.net.SGD((X[:, :k], y[:k]), 1, self.batch, ETA, threads=self.threads)
-
-    def accuracy(self):
-        return self.net.accuracy(*self.data.evaluation) / N_EVAL
-
-
-class ReferenceRun:
-    name = "reference"
-
-    def __init__(self, data, sizes, batch, dtype, threads=1):
-        assert dtype == "float64"
-        self.data, self.batch = data, batch
-        self.net = reference.Network(sizes, np.random.default_rng(SEED))
-
-    def epoch(self, k):
-        X, y = self.data.train_float64(k)
-        self.net.SGD((X, y), 1, self.batch, ETA)
-
-    def accuracy(self):
-        X, y = self.data.evaluation
-        return self.net.accuracy((X / 256.0, y)) / N_EVAL
-
-
-class TorchRun:
-    name = "pytorch"
-
-    def __init__(self, data, sizes, batch, dtype, threads=1):
-        import torch
-
-        self.torch, self.data, self.batch = torch, data, batch
-        self.dtype = getattr(torch, dtype)
-        start = Network(sizes, cost="quadratic", init="large", seed=SEED)  # the same start
-        layers = []
-        for w, b in zip(start.weights, start.biases):
-            linear = torch.nn.Linear(w.shape[1], w.shape[0], dtype=self.dtype)
-            with torch.no_grad():
-                linear.weight.copy_(torch.from_numpy(w))
-                linear.bias.copy_(torch.from_numpy(b[:, 0]))
-            layers += [linear, torch.nn.Sigmoid()]
-        self.model = torch.nn.Sequential(*layers)
-        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=ETA)
-        self.generator = torch.Generator().manual_seed(SEED)
-        X, y = data.train
-        self.X = torch.from_numpy(np.ascontiguousarray(X.T))  # (n, 784) uint8, one row each
-        self.y = torch.from_numpy(y.astype(np.int64))
-        self.k = sizes[-1]
-
-    def epoch(self, k):
-        torch, m = self.torch, self.batch
-        perm = torch.randperm(k, generator=self.generator)
-        for start in range(0, k, m):
-            index = perm[start:start + m]
-            x = self.X[index].to(self.dtype) / 256
-            y = torch.nn.functional.one_hot(self.y[index], self.k).to(self.dtype)
-            loss = 0.5 * ((self.model(x) - y) ** 2).sum() / len(index)
-            self.optimizer.zero_grad()
-            loss.backward()
-            self.optimizer.step()
-
-    def accuracy(self):
-        X, y = self.data.evaluation
-        with self.torch.no_grad():
-            out = self.model(self.torch.from_numpy(X.T.astype(np.float32)).to(self.dtype) / 256)
-        return float((out.argmax(dim=1).numpy() == y).mean())
-
-
-class SklearnRun:
-    name = "scikit-learn"
-
-    def __init__(self, data, sizes, batch, dtype, threads=1):
-        from sklearn.neural_network import MLPClassifier
-
-        self.data, self.dtype = data, dtype
-        self.model = MLPClassifier(
-            hidden_layer_sizes=tuple(sizes[1:-1]), activation="logistic", solver="sgd",
-            batch_size=batch, learning_rate="constant", learning_rate_init=ETA, max_iter=1,
-            momentum=0.0, nesterovs_momentum=False, alpha=0.0, shuffle=True,
-            random_state=SEED, warm_start=True)
-
-    def epoch(self, k):
-        from sklearn.exceptions import ConvergenceWarning
-
-        X, y = self.data.train_rows(k, self.dtype)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)  # max_iter=1 is the point
-            self.model.fit(X, y)
-
-    def accuracy(self):
-        X, y = self.data.evaluation
-        if not hasattr(self.model, "coefs_"):
-            return None  # an MLPClassifier has no parameters before its first fit
-        return float(self.model.score((X.T / 256.0).astype(self.dtype), y))
-
-
-IMPLEMENTATIONS = [(FastnetRun, "float64"), (FastnetRun, "float32"), (ReferenceRun, "float64"),
-                   (TorchRun, "float32"), (SklearnRun, "float64"), (SklearnRun, "float32")]
-
-
-class Data:
-    """The training images as uint8 (what fastnet trains on) and the conversions the other
-    implementations need, made once, outside the timings."""
-
-    def __init__(self, train, evaluation):
-        self.train = train
-        self.evaluation = (evaluation[0][:, :N_EVAL], evaluation[1][:N_EVAL])
-        self._float64 = {}
-        self._rows = {}
-
-    def train_float64(self, k):
-        if k not in self._float64:
-            self._float64[k] = (self.train[0][:, :k] / 256.0, self.train[1][:k])
-        return self._float64[k]
-
-    def train_rows(self, k, dtype):
-        """(k, 784) scaled rows, the layout scikit-learn takes."""
-        if (k, dtype) not in self._rows:
-            X = (self.train[0][:, :k].T / 256.0).astype(dtype)
-            self._rows[(k, dtype)] = (np.ascontiguousarray(X), self.train[1][:k])
-        return self._rows[(k, dtype)]
-
-
-# -- matrix-multiply rates -----------------------------------------------------------------------
-
-
-def matmul_rate(a, b, min_seconds=0.05, repeats=5):
-    """GFLOP/s of ``a @ b`` with numpy (into a preallocated result): the best of `repeats`
-    timings, each of enough calls to last `min_seconds`."""
-    out = np.empty((a.shape[0], b.shape[1]), a.dtype)
-    np.matmul(a, b, out=out)
-    start, calls = time.perf_counter(), 0
-    while time.perf_counter() - start < min_seconds / 5:
-        np.matmul(a, b, out=out)
-        calls += 1
-    calls = max(1, int(calls * 5))
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(calls):
-            np.matmul(a, b, out=out)
-        best = min(best, (time.perf_counter() - start) / calls)
-    return 2 * a.shape[0] * a.shape[1] * b.shape[1] / best / 1e9
-
-
-def measure_rates(plan, rng):
-    """{"square": {dtype: GFLOP/s}, "shape": {"784-30-10/100/float32": GFLOP/s, ...}}."""
-    rates = {"square": {}, "shape": {}}
-    for dtype in ("float64", "float32"):
-        a = rng.standard_normal((plan.square, plan.square)).astype(dtype)
-        rates["square"][dtype] = matmul_rate(a, a.copy())
-        for sizes in plan.shapes:
-            w = rng.standard_normal((sizes[1], sizes[0])).astype(dtype)
-            for batch in plan.batches:
-                x = np.asfortranarray(rng.standard_normal((sizes[0], batch)).astype(dtype))
-                rates["shape"][_shape_key(sizes, batch, dtype)] = matmul_rate(w, x)
-    return rates
-
-
-def _shape_key(sizes, batch, dtype):
-    return f"{'-'.join(map(str, sizes))}/{batch}/{dtype}"
-
-
-# -- one run -----------------------------------------------------------------------------------
-
 
 @contextlib.contextmanager
 def blas_threads(n):
@@ -295,7 +67,7 @@ def blas_threads(n):
 
 
 def _torch_if_installed():
-    if not installed("pytorch"):
+    if not implementations.installed("pytorch"):
         return None
     import torch
 
@@ -320,11 +92,11 @@ def thread_settings(spec):
 
 def run(data, plan, threads, progress=None):
     """Measure everything in `plan` under each BLAS thread count in `threads`; returns the
-    result as a JSON-ready dict (see `format_table` for its reading)."""
-    available = [(cls, dtype) for cls, dtype in IMPLEMENTATIONS
-                 if cls.name not in PEERS or installed(cls.name)]
+    result as a JSON-ready dict (see `table.format_table` for its reading)."""
+    available = [(cls, dtype) for cls, dtype in implementations.IMPLEMENTATIONS
+                 if cls.name not in PEERS or implementations.installed(cls.name)]
     result = {"machine": machine(), "plan": _plan_dict(plan),
-              "peers": {name: installed(name) for name in PEERS},
+              "peers": {name: implementations.installed(name) for name in PEERS},
               "load_before": os.getloadavg(), "settings": []}
     rng = np.random.default_rng(0)
     for n_threads in threads:
@@ -402,7 +174,7 @@ def _add_ratios(setting, plan):
         row["gflops"] = achieved
         row["efficiency"] = achieved / setting["rates"]["square"][row["dtype"]]
         row["efficiency_vs_shape_rate"] = achieved / setting["rates"]["shape"][
-            _shape_key(row["sizes"], row["batch"], row["dtype"])]
+            shape_key(row["sizes"], row["batch"], row["dtype"])]
 
 
 def _plan_dict(plan):
@@ -426,7 +198,7 @@ def machine():
 
     info["numba"], info["scipy"] = numba.__version__, scipy.__version__
     for name, module in PEERS.items():
-        if installed(name):
+        if implementations.installed(name):
             info[name] = __import__(module).__version__
     return info
 
@@ -440,89 +212,3 @@ def _cpu_model():
     except OSError:
         pass
     return platform.processor() or "unknown"
-
-
-# -- output ------------------------------------------------------------------------------------
-
-
-def format_table(result):
-    """The result as text: per thread setting, the rates and one line per implementation."""
-    lines = []
-    peers = list(PEERS)
-    for setting in result["settings"]:
-        rates = setting["rates"]
-        square = ", ".join(f"{d} {r:.1f}" for d, r in rates["square"].items())
-        lines.append(f"BLAS threads = {setting['threads']}   "
-                     f"matmul {result['plan']['square']}^3: {square} GFLOP/s")
-        shape = ", ".join(f"{k} {r:.1f}" for k, r in rates["shape"].items())
-        lines.append(f"  first-layer product [n1 x 784] @ [784 x m] (sizes/m/dtype): {shape}")
-        header = (f"{'network':<12}{'batch':>6}  {'implementation':<15}{'dtype':<9}"
-                  f"{'s/epoch':>9}{'timed on':>10}{'x ref':>8}"
-                  + "".join(f"{'x ' + p:>15}" for p in peers)
-                  + f"{'eff.':>7}{'eff.shape':>10}{'accuracy':>14}")
-        lines += ["", header, "-" * len(header)]
-        for row in setting["rows"]:
-            vs = []
-            for peer in peers:
-                v = row["vs"][peer]
-                if v == "not installed":
-                    vs.append(f"{'not installed':>15}")
-                elif row["implementation"] == peer and v["peer_dtype"] == row["dtype"]:
-                    vs.append(f"{'-':>15}")
-                else:
-                    vs.append(f"{v['ratio']:>10.2f} {v['peer_dtype'][-2:]:>2}  ")
-            lines.append(
-                f"{'-'.join(map(str, row['sizes'])):<12}{row['batch']:>6}  "
-                f"{row['implementation']:<15}{row['dtype']:<9}"
-                f"{row['seconds_per_epoch']:>9.3f}{row['images_timed']:>10}"
-                f"{row['speedup_vs_reference']:>8.1f}" + "".join(vs)
-                + f"{row['efficiency']:>7.0%}{row['efficiency_vs_shape_rate']:>10.0%}"
-                + f"{_accuracy(row['accuracy_before']):>7}->{row['accuracy_after']:.2f}")
-        lines.append("")
-    load = ", ".join(f"{x:.2f}" for x in result["load_before"])
-    lines.append(f"load average before: {load}; after: "
-                 + ", ".join(f"{x:.2f}" for x in result["load_after"]))
-    lines.append("s/epoch: median over repeats (n in the JSON), scaled to the epoch when timed on fewer images; "
-                 "x ref / x peer: that time / this time (peer dtype in the last column); "
-                 "eff.: epoch matmul FLOPs / time / the 1000^3 matmul rate")
-    return "\n".join(lines)
-
-
-def _accuracy(value):
-    return "-" if value is None else f"{value:.2f}"
-
-
-def write_json(result, path):
-    with open(path, "w") as f:
-        json.dump(result, f, indent=1)
-        f.write("\n")
-
-
-def command(args, train, evaluation):
-    """`fastnet bench`: run, print the table, write the JSON if asked."""
-    from .cli import CommandError
-
-    try:
-        threads = thread_settings(args.threads or ("1" if args.quick else "both"))
-    except ValueError as e:
-        raise CommandError(e) from e
-    if args.json and not os.path.isdir(os.path.dirname(os.path.abspath(args.json))):
-        raise CommandError(f"--json {args.json}: no such directory")
-    plan = QUICK if args.quick else FULL
-    for name in PEERS:
-        if not installed(name):
-            print(f"{name}: not installed (pip install -e \".[compare]\" adds it)")
-    try:
-        result = run(Data(train, evaluation), plan, threads,
-                     progress=lambda msg: print(f"timing {msg} ...", flush=True))
-    except RuntimeError as e:
-        raise CommandError(e) from e
-    print()
-    print(format_table(result))
-    if args.json:
-        try:
-            write_json(result, args.json)
-        except OSError as e:
-            raise CommandError(f"--json {args.json}: {e.strerror}") from e
-        print(f"wrote {args.json}")
-    return 0
