@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import threadpoolctl
 
-from fastnet import bench, load_mnist
+from fastnet import load_mnist
+from fastnet.bench import implementations, timing
 
 
 def pytest_addoption(parser):
@@ -20,16 +21,17 @@ def pytest_addoption(parser):
 @pytest.fixture(scope="session", autouse=True)
 def blas_threads(request):
     """The thread count, set once for the session."""
-    (threads,) = bench.thread_settings(request.config.getoption("--blas-threads"))
-    with bench.blas_threads(threads):
+    (threads,) = timing.thread_settings(request.config.getoption("--blas-threads"))
+    with timing.blas_threads(threads):
         yield threads
 
 
 @pytest.fixture(scope="session")
 def data():
-    """MNIST as bench.Data: uint8 training images, 2,000 validation images."""
+    """MNIST as the implementations of fastnet.bench take it (`implementations.Data`): uint8
+    training images, 2,000 validation images."""
     (X, y), validation, _ = load_mnist(dtype=np.uint8)
-    return bench.Data((X, y), validation)
+    return implementations.Data((X, y), validation)
 
 
 @pytest.fixture

@@ -4,25 +4,27 @@ fastnet trains on the whole epoch.  The per-example reference, and PyTorch and s
 mini-batch 10, are timed on the first `SLICE` images instead, and their times scaled to 50,000
 images (x10 for 5,000), so that the tables compare epochs; their names say so, e.g.
 ``reference-float64-slice5000-scaled``, and ``extra_info`` has the images timed and the
-scale.  The implementations are those of `fastnet.bench` (same network, initial parameters
-where the library allows, eta and cost; see docs/benchmarks.md).  Each benchmark
-warms up (numba compiled or loaded, one epoch of 1,000 images), checks that training raised
-validation accuracy, and records threads, dtype, sizes and batch.  fastnet trains on as many
-threads as BLAS is given (`--blas-threads`).
+scale.  The implementations are those of `fastnet bench` (`fastnet.bench.implementations`:
+same network, initial parameters where the library allows, eta and cost; see
+docs/benchmarks.md).  Each benchmark warms up (numba compiled or loaded, one epoch of 1,000
+images), checks that training raised validation accuracy, and records threads, dtype, sizes
+and batch.  fastnet trains on as many threads as BLAS is given (`--blas-threads`).
 """
 
 import time
 
 import pytest
 
-from fastnet import bench
+from fastnet.bench import implementations
+from fastnet.bench.implementations import N_EPOCH, PEERS
+from fastnet.settings import SETTLE_SECONDS
 
 SHAPES = {"784-30-10": [784, 30, 10], "784-100-10": [784, 100, 10]}
 BATCHES = [10, 100, 1000]
 SLICE = {"reference": {10: 5000, 100: 5000, 1000: 5000},
          "pytorch": {10: 10000}, "scikit-learn": {10: 10000}}
 ROUNDS = 3
-RUNS = {f"{cls.name}-{dtype}": (cls, dtype) for cls, dtype in bench.IMPLEMENTATIONS}
+RUNS = {f"{cls.name}-{dtype}": (cls, dtype) for cls, dtype in implementations.IMPLEMENTATIONS}
 
 
 @pytest.mark.parametrize("impl", list(RUNS))
@@ -30,12 +32,12 @@ RUNS = {f"{cls.name}-{dtype}": (cls, dtype) for cls, dtype in bench.IMPLEMENTATI
 @pytest.mark.parametrize("shape", list(SHAPES))
 def test_epoch(benchmark, record, data, blas_threads, shape, batch, impl):
     cls, dtype = RUNS[impl]
-    if cls.name in bench.PEERS and not bench.installed(cls.name):
+    if cls.name in PEERS and not implementations.installed(cls.name):
         pytest.skip(f"{cls.name} is not installed")
     sizes = SHAPES[shape]
-    images = SLICE.get(cls.name, {}).get(batch, bench.N_EPOCH)
+    images = SLICE.get(cls.name, {}).get(batch, N_EPOCH)
     benchmark.group = f"epoch {shape} batch {batch}"
-    scale = bench.N_EPOCH / images
+    scale = N_EPOCH / images
     if scale != 1:
         benchmark.name = f"{benchmark.name[:-1]}-slice{images}-scaled]"
         # pytest-benchmark times with this clock (a private attribute, read when the runner
@@ -46,7 +48,7 @@ def test_epoch(benchmark, record, data, blas_threads, shape, batch, impl):
     before = run.accuracy()
     run.epoch(1000)  # warm-up
     benchmark.pedantic(run.epoch, args=(images,), rounds=ROUNDS, iterations=1,
-                       setup=lambda: time.sleep(bench.SETTLE_SECONDS))  # see bench.py
+                       setup=lambda: time.sleep(SETTLE_SECONDS))  # see settings.py
     after = run.accuracy()
     assert after > (1 / sizes[-1] if before is None else before)
     record(impl=cls.name, dtype=dtype, sizes=sizes, batch=batch, images_timed=images,

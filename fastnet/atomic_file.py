@@ -14,19 +14,34 @@ import tempfile
 from pathlib import Path
 
 
-def write_json(path, obj):
-    """Write ``obj`` to ``path`` as JSON, atomically.
+def write_json(path, obj, indent=None):
+    """Write ``obj`` to ``path`` as JSON and a newline, atomically; ``indent`` as json.dump's
+    (None: all on one line).
 
     Non-finite floats are refused (ValueError), as JSON has no spelling for them.  Raises
     OSError when the directory is not writable or the disk is full; either way an existing file
     at ``path`` keeps its old content and no temporary file is left behind.
     """
+    with replacing(path) as f:
+        json.dump(obj, f, allow_nan=False, indent=indent)
+        f.write("\n")
+
+
+def write_text(path, text):
+    """Write the string ``text`` to ``path`` (UTF-8), atomically, as `write_json` does."""
+    with replacing(path) as f:
+        f.write(text)
+
+
+@contextlib.contextmanager
+def replacing(path, binary=False):
+    """A new file (text in UTF-8, or ``binary``) to write ``path``'s new content into; it
+    replaces ``path`` when the block ends without an exception, and is removed if not."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(obj, f, allow_nan=False)
-            f.write("\n")
+        with os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8") as f:
+            yield f
             f.flush()
             os.fsync(f.fileno())
         # mkstemp creates the file readable by its owner only; give it the mode a plain
@@ -41,7 +56,7 @@ def write_json(path, obj):
 
 
 def check_writable(path):
-    """Raise OSError (with a reason) unless `write_json` could later write ``path``: its
+    """Raise OSError (with a reason) unless `replacing` could later write ``path``: its
     directory exists and takes new files, and ``path`` itself is not a directory.  Lets a long
     job fail at the start rather than lose its result at the end."""
     path = Path(path)

@@ -8,48 +8,49 @@ import json
 
 import pytest
 
-from fastnet import bench
+from fastnet.bench import implementations, rates, table, timing
+from fastnet.bench.implementations import PEERS
 from fastnet.cli import main
 
-TINY = bench.Plan(shapes=[[784, 10, 10]], batches=[50], repeats=2, budget=5.0, n_train=1000,
-                  square=64, images={"reference": {50: 200}, "pytorch": {50: 500},
-                                     "scikit-learn": {50: 500}})
+TINY = timing.Plan(shapes=[[784, 10, 10]], batches=[50], repeats=2, budget=5.0, n_train=1000,
+                   square=64, images={"reference": {50: 200}, "pytorch": {50: 500},
+                                      "scikit-learn": {50: 500}})
 
 
 @pytest.fixture(scope="module")
 def data(mnist_uint8):
     (X, y), validation, _ = mnist_uint8
-    return bench.Data((X[:, :TINY.n_train], y[:TINY.n_train]), validation)
+    return implementations.Data((X[:, :TINY.n_train], y[:TINY.n_train]), validation)
 
 
 @pytest.fixture(scope="module")
 def result(data):
-    return bench.run(data, TINY, [1])
+    return timing.run(data, TINY, [1])
 
 
 def test_epoch_flops_counts_the_matrix_products():
     # forward 784*30 + 30*10, weight gradients the same, backprop through the last layer 30*10
-    assert bench.epoch_flops([784, 30, 10], 1) == 2 * (2 * (784 * 30 + 30 * 10) + 30 * 10)
-    assert bench.epoch_flops([784, 30, 10]) == 95_880 * 50_000
+    assert rates.epoch_flops([784, 30, 10], 1) == 2 * (2 * (784 * 30 + 30 * 10) + 30 * 10)
+    assert rates.epoch_flops([784, 30, 10]) == 95_880 * 50_000
 
 
 def test_thread_settings():
-    assert bench.thread_settings("1") == [1]
-    assert bench.thread_settings("3") == [3]
-    all_cores = bench.thread_settings("all")
+    assert timing.thread_settings("1") == [1]
+    assert timing.thread_settings("3") == [3]
+    all_cores = timing.thread_settings("all")
     assert len(all_cores) == 1 and all_cores[0] >= 1
-    assert bench.thread_settings("both") == sorted({1, all_cores[0]})
+    assert timing.thread_settings("both") == sorted({1, all_cores[0]})
     for bad in ("0", "-2", "many"):
         with pytest.raises(ValueError, match="--threads"):
-            bench.thread_settings(bad)
+            timing.thread_settings(bad)
 
 
 def test_every_installed_implementation_is_timed_and_learned(result):
     (setting,) = result["settings"]
     assert setting["threads"] == 1
     names = {(r["implementation"], r["dtype"]) for r in setting["rows"]}
-    expected = {(cls.name, dtype) for cls, dtype in bench.IMPLEMENTATIONS
-                if cls.name not in bench.PEERS or bench.installed(cls.name)}
+    expected = {(cls.name, dtype) for cls, dtype in implementations.IMPLEMENTATIONS
+                if cls.name not in PEERS or implementations.installed(cls.name)}
     assert names == expected
     for row in setting["rows"]:
         assert 1 <= len(row["seconds_all"]) <= TINY.repeats
@@ -66,21 +67,21 @@ def test_ratios_and_efficiency_are_derived_from_the_times(result):
     for (name, dtype), row in rows.items():
         t = row["seconds_per_epoch"]
         assert row["speedup_vs_reference"] == pytest.approx(ref / t)
-        for peer in bench.PEERS:
-            if not bench.installed(peer):
+        for peer in PEERS:
+            if not implementations.installed(peer):
                 assert row["vs"][peer] == "not installed"
                 continue
             other = rows.get((peer, dtype)) or next(r for k, r in rows.items() if k[0] == peer)
             assert row["vs"][peer]["ratio"] == pytest.approx(other["seconds_per_epoch"] / t)
-        flops = bench.epoch_flops([784, 10, 10], TINY.n_train)
+        flops = rates.epoch_flops([784, 10, 10], TINY.n_train)
         rate = setting["rates"]["square"][dtype]
         assert row["efficiency"] == pytest.approx(flops / t / 1e9 / rate)
     assert set(setting["rates"]["shape"]) == {"784-10-10/50/float64", "784-10-10/50/float32"}
 
 
 def test_cli_prints_the_table_and_writes_the_json(capsys, monkeypatch, tmp_path, data, result):
-    monkeypatch.setattr(bench, "QUICK", TINY)
-    monkeypatch.setattr(bench, "run", lambda data, plan, threads, progress: result)
+    monkeypatch.setattr(timing, "QUICK", TINY)
+    monkeypatch.setattr(timing, "run", lambda data, plan, threads, progress: result)
     path = tmp_path / "bench.json"
     assert main(["bench", "--quick", "--json", str(path)]) == 0
     out = capsys.readouterr().out
@@ -89,12 +90,14 @@ def test_cli_prints_the_table_and_writes_the_json(capsys, monkeypatch, tmp_path,
         assert row["implementation"] in out
     written = json.loads(path.read_text())
     assert written == json.loads(json.dumps(result))
+    assert path.read_text() == json.dumps(result, indent=1) + "\n"  # the file's format
     assert {"machine", "plan", "peers", "settings", "load_before", "load_after"} <= set(written)
 
 
 def test_cli_runs_the_quick_plan_for_real(capsys, monkeypatch):
-    monkeypatch.setattr(bench, "QUICK", TINY)
-    monkeypatch.setattr(bench, "IMPLEMENTATIONS", bench.IMPLEMENTATIONS[:3])  # no peers
+    monkeypatch.setattr(timing, "QUICK", TINY)
+    no_peers = implementations.IMPLEMENTATIONS[:3]
+    monkeypatch.setattr(implementations, "IMPLEMENTATIONS", no_peers)
     assert main(["bench", "--quick", "--threads", "1"]) == 0
     out = capsys.readouterr().out
     rows = [line for line in out.splitlines() if line.startswith("784-10-10 ")]
@@ -102,12 +105,13 @@ def test_cli_runs_the_quick_plan_for_real(capsys, monkeypatch):
                                                    ["reference", "float64"]]
 
 
-def test_missing_peers_say_not_installed(capsys, monkeypatch):
-    monkeypatch.setattr(bench, "QUICK", TINY)
-    monkeypatch.setattr(bench, "installed", lambda name: False)
+def test_missing_peers_say_not_installed(capsys, monkeypatch, tmp_path):
+    monkeypatch.setattr(timing, "QUICK", TINY)
+    monkeypatch.setattr(implementations, "installed", lambda name: False)
     json_result = {}
-    monkeypatch.setattr(bench, "write_json", lambda result, path: json_result.update(result))
-    assert main(["bench", "--quick", "--threads", "1", "--json", "unused.json"]) == 0
+    monkeypatch.setattr(table, "write_json", lambda result, path: json_result.update(result))
+    argv = ["bench", "--quick", "--threads", "1", "--json", str(tmp_path / "unused.json")]
+    assert main(argv) == 0
     out = capsys.readouterr().out
     assert "pytorch: not installed" in out and "scikit-learn: not installed" in out
     rows = json_result["settings"][0]["rows"]
@@ -121,18 +125,19 @@ def test_missing_peers_say_not_installed(capsys, monkeypatch):
 
 @pytest.mark.parametrize("args,message", [
     (["--threads", "lots"], "--threads must be"),
-    (["--json", "/no/such/dir/b.json"], "no such directory"),
+    (["--json", "/no/such/dir/b.json"], "--json /no/such/dir/b.json: cannot write there "
+                                        "(directory /no/such/dir does not exist)"),
 ])
 def test_cli_rejects_bad_options_before_running(capsys, monkeypatch, args, message):
-    monkeypatch.setattr(bench, "run", lambda *a, **k: pytest.fail("should not run"))
+    monkeypatch.setattr(timing, "run", lambda *a, **k: pytest.fail("should not run"))
     assert main(["bench", "--quick", *args]) == 2
     err = capsys.readouterr().err
     assert err.startswith("fastnet: error: ") and message in err
 
 
 def test_an_implementation_that_does_not_learn_fails_the_run(capsys, monkeypatch):
-    monkeypatch.setattr(bench, "QUICK", TINY)
-    monkeypatch.setattr(bench, "IMPLEMENTATIONS", bench.IMPLEMENTATIONS[:1])
-    monkeypatch.setattr(bench.FastnetRun, "epoch", lambda self, k: None)
+    monkeypatch.setattr(timing, "QUICK", TINY)
+    monkeypatch.setattr(implementations, "IMPLEMENTATIONS", implementations.IMPLEMENTATIONS[:1])
+    monkeypatch.setattr(implementations.FastnetRun, "epoch", lambda self, k: None)
     assert main(["bench", "--quick", "--threads", "1"]) == 2
     assert "fastnet float64 did not learn" in capsys.readouterr().err

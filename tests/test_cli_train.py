@@ -20,10 +20,11 @@ import numpy as np
 import pytest
 
 import fastnet
-from fastnet import Network, cli, train_cli
+from fastnet import Network, atomic_file, cli
 from fastnet.cli import main
+from fastnet.commands import common
+from fastnet.commands.train_progress import Progress, history_document
 from fastnet.train import History
-from fastnet.train_cli import history_document
 
 REPO = Path(__file__).resolve().parent.parent
 # A small, fixed run: every test adds or overrides flags (argparse keeps the last value).
@@ -35,11 +36,11 @@ def bundled_data_once(monkeypatch, mnist_uint8):
     """The bundled data from the session's copy instead of reading it again for every run;
     reading it is tested in test_data.py and test_cli.py.  Any other path is really read."""
     monkeypatch.delenv("FASTNET_DATA", raising=False)
-    read = cli.load_mnist
+    read = common.load_mnist
 
     def load(path=None, dtype=np.float64):
         return mnist_uint8 if path is None and dtype == np.uint8 else read(path, dtype)
-    monkeypatch.setattr(cli, "load_mnist", load)
+    monkeypatch.setattr(common, "load_mnist", load)
 
 
 def _status(argv):
@@ -360,17 +361,18 @@ BAD_INPUT = {
     "sizes not numbers": (["--sizes", "784,x,10"], "argument --sizes: expected comma-separated"),
     "first size": (["--sizes", "100,30,10"], "--sizes: the first layer must have 784 neurons"),
     "last size": (["--sizes", "784,30,5"], "--sizes: the last layer must have 10 neurons"),
-    "mini-batch 0": (["--mini-batch-size", "0"], "argument --mini-batch-size: must be at least 1"),
-    "negative epochs": (["--epochs", "-1"], "argument --epochs: must be at least 0, not -1"),
+    "mini-batch 0": (["--mini-batch-size", "0"],
+                     "argument --mini-batch-size: must be an integer >= 1"),
+    "negative epochs": (["--epochs", "-1"], "argument --epochs: must be an integer >= 0, not -1"),
     "fractional epochs": (["--epochs", "1.5"], "argument --epochs: expected an integer"),
     "momentum 1": (["--momentum", "1"], r"argument --momentum: must be in \[0, 1\), not 1"),
     "negative momentum": (["--momentum", "-0.5"], r"argument --momentum: must be in \[0, 1\)"),
     "negative lmbda": (["--lmbda", "-1"], "argument --lmbda: must be a number >= 0"),
-    "train-size 0": (["--train-size", "0"], "argument --train-size: must be at least 1"),
+    "train-size 0": (["--train-size", "0"], "argument --train-size: must be an integer >= 1"),
     "train-size too big": (["--train-size", "50001"], "--train-size must be at most 50000"),
-    "early-stopping 0": (["--early-stopping", "0"], "argument --early-stopping: must be at"),
-    "negative seed": (["--seed", "-3"], "argument --seed: must be at least 0"),
-    "threads 0": (["--threads", "0"], "argument --threads: must be at least 1, not 0"),
+    "early-stopping 0": (["--early-stopping", "0"], "argument --early-stopping: must be an"),
+    "negative seed": (["--seed", "-3"], "argument --seed: must be an integer >= 0"),
+    "threads 0": (["--threads", "0"], "argument --threads: must be an integer >= 1, not 0"),
     "unknown monitor": (["--monitor", "training-loss"], "argument --monitor: unknown "
                                                         "'training-loss'"),
     "unknown cost": (["--cost", "hinge"], "argument --cost: invalid choice: 'hinge'"),
@@ -454,13 +456,13 @@ def test_readme_documents_every_flag_with_an_example_that_parses(capsys):
 def test_a_history_file_that_cannot_be_written_does_not_stop_the_run(tmp_path, capsys,
                                                                      monkeypatch):
     history, model = tmp_path / "history.json", tmp_path / "model.json"
-    write = train_cli.atomic_file.write_json
+    write = atomic_file.write_json
 
     def full_disk(path, obj):
         if Path(path) == history:
             raise OSError(28, "No space left on device")
         write(path, obj)
-    monkeypatch.setattr(train_cli.atomic_file, "write_json", full_disk)
+    monkeypatch.setattr(atomic_file, "write_json", full_disk)
     assert main(BASE + ["--epochs", "2", "--save", str(model), "--history", str(history)]) == 2
     out, err = capsys.readouterr()
     assert len(re.findall(r"^Epoch \d: ", out, re.M)) == 2 and "Model saved to" in out
@@ -471,7 +473,7 @@ def test_a_history_file_that_cannot_be_written_does_not_stop_the_run(tmp_path, c
 
 
 def test_ctrl_c_asks_to_stop_and_a_second_one_aborts():
-    run = train_cli._Run({"history": None}, show_bar=False)
+    run = Progress({"history": None}, show_bar=False)
     before = signal.getsignal(signal.SIGINT)
     with pytest.raises(KeyboardInterrupt):
         with run.catching_ctrl_c():

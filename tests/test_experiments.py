@@ -10,10 +10,14 @@ import numpy as np
 import pytest
 from test_data import write_idx_set
 
-from fastnet import experiments
 from fastnet.cli import main
 from fastnet.data import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS
-from fastnet.experiments import BOOK, NOTEBOOK, Quote, Run
+from fastnet.experiments import report
+from fastnet.experiments.report import (load_explanations, render, results_table,
+                                       write_markdown, write_outputs)
+from fastnet.experiments.runner import Report, Run, reproduce, run_row, tasks_for
+from fastnet.experiments.suites import BOOK, NOTEBOOK, SUITES, Quote, select_rows
+from fastnet.experiments.summary import summarize
 
 # The tables of issue 6, copied verbatim.
 NOTEBOOK_TABLE = """
@@ -105,34 +109,34 @@ def small(mnist_uint8):
 
 
 def test_a_row_runs_on_a_slice_of_the_data(small):
-    row = replace(experiments.select_rows(experiments.SUITES["book"], "ch3-reg-30")[0],
+    row = replace(select_rows(SUITES["book"], "ch3-reg-30")[0],
                   train=500, epochs=2)
-    run = experiments.run_row(row, 7, small)
+    run = run_row(row, 7, small)
     assert (run.row, run.seed, run.n_eval, len(run.accuracy)) == ("ch3-reg-30", 7, 300, 2)
     assert 50 < row.headline.of(run.percent) <= 100  # two epochs on 500 images: far above 10%
     # The run trains on the first `train` images only (so n = 500 in the L2 decay), and a
     # seed fixes it completely.
     exact = ((small[0][0][:, :500], small[0][1][:500]),) + small[1:]
-    assert experiments.run_row(row, 7, exact).accuracy == run.accuracy
+    assert run_row(row, 7, exact).accuracy == run.accuracy
 
 
 def test_longest_runs_are_scheduled_first():
-    tasks = experiments.tasks_for(BOOK, [0, 1, 2], quick=False)
+    tasks = tasks_for(BOOK, [0, 1, 2], quick=False)
     assert sorted((t.row.id, t.seed) for t in tasks) == sorted(
         (row.id, seed) for row in BOOK for seed in (0, 1, 2))
     costs = [t.row.expected_seconds(t.epochs) for t in tasks]
     assert costs == sorted(costs, reverse=True)
     assert tasks[0].row.id == "ch3-reg-100-60"
-    assert {t.epochs for t in experiments.tasks_for(BOOK, [0], quick=True)} == {3, 6, 40}
+    assert {t.epochs for t in tasks_for(BOOK, [0], quick=True)} == {3, 6, 40}
 
 
 def fake_report(row_id, curves, n_eval=10_000):
     """A Report of the book's row ``row_id`` with one run per curve (accuracies in percent)."""
-    suite = experiments.SUITES["book"]
-    rows = experiments.select_rows(suite, row_id)
+    suite = SUITES["book"]
+    rows = select_rows(suite, row_id)
     runs = [Run(row_id, seed, [round(a * n_eval / 100) for a in curve], n_eval, 2.0, 1)
             for seed, curve in enumerate(curves)]
-    return experiments.Report(suite, rows, runs, list(range(len(curves))), False,
+    return Report(suite, rows, runs, list(range(len(curves))), False,
                               {row_id: len(curves[0])}, 2, 3.0, (0.5, 0.5, 0.5), "today",
                               "fastnet reproduce book")
 
@@ -140,7 +144,7 @@ def fake_report(row_id, curves, n_eval=10_000):
 def test_a_row_with_two_figures_reports_both():
     report = fake_report("ch3-init-large", [[86.0, 95.0, 96.1], [88.0, 96.4, 96.2],
                                             [85.0, 96.0, 95.9]])
-    entry, = experiments.summarize(report)["rows"]
+    entry, = summarize(report)["rows"]
     first, peak = entry["quotes"]
     assert (first["statistic"], first["median"], first["min"], first["max"]) == (
         "epoch 0", 86.0, 85.0, 88.0)
@@ -149,28 +153,39 @@ def test_a_row_with_two_figures_reports_both():
     # The issue's keys hold the headline figure, the peak.
     assert {k: entry[k] for k in ("book", "median", "min", "max", "seeds", "seconds")} == {
         "book": 96.5, "median": 96.1, "min": 96.0, "max": 96.4, "seeds": 3, "seconds": 6.0}
-    lines = experiments.results_table(experiments.summarize(report)).splitlines()[2:]
+    lines = results_table(summarize(report)).splitlines()[2:]
     assert len(lines) == 2
     assert lines[0].startswith(
         "| ch3-init-large | under 87 after epoch 0 | 87 | 86.00 [85.00–88.00]")
 
 
 def test_a_best_of_three_figure_is_compared_with_our_maximum():
-    entry, = experiments.summarize(fake_report("ch1-30", [[94.0, 95.0], [95.5, 94.0],
+    entry, = summarize(fake_report("ch1-30", [[94.0, 95.0], [95.5, 94.0],
                                                           [94.5, 95.3]]))["rows"]
     assert (entry["compare"], entry["median"], entry["max"]) == ("max", 95.3, 95.5)
     assert entry["difference"] == pytest.approx(95.5 - 95.42)
 
 
 def test_a_figure_off_by_more_than_half_a_point_is_explained(tmp_path):
-    summary = experiments.summarize(fake_report("ch1-100", [[95.0, 95.5], [95.9, 95.2]]))
-    experiments.write_markdown(summary, tmp_path / "results.md")
+    summary = summarize(fake_report("ch1-100", [[95.0, 95.5], [95.9, 95.2]]))
+    write_markdown(summary, tmp_path / "results.md")
     text = (tmp_path / "results.md").read_text()
     off = text.split("points from the book's")[1]
     assert ("**ch1-100**, 96.59 peak: our median 95.70, -0.89 points; our 2 seeds span "
             "95.50–95.90, and the book's figure lies outside that range." in off)
     assert "in a footnote to the figure" in off  # what we know about this row
     assert "In general: a figure of the book comes from a single run" in off
+
+
+def test_every_explanation_is_of_a_figure_its_suite_quotes():
+    explanations = load_explanations()
+    assert "{source}" in explanations["generic"]
+    assert set(explanations["figures"]) <= set(SUITES)
+    for suite, rows in explanations["figures"].items():
+        for row_id, texts in rows.items():
+            row, = select_rows(SUITES[suite], row_id)
+            assert set(texts) <= {quote.statistic for quote in row.quotes}, row_id
+            assert all(text.strip() for text in texts.values())
 
 
 @pytest.fixture(scope="module")
@@ -225,14 +240,14 @@ def test_reproduce_writes_the_results_files(tiny_idx, tmp_path, capsys):
     else:
         assert "matplotlib is not installed" in text and not (out / "accuracy.png").exists()
     # results.md and the plot are drawn from results.json alone.
-    experiments.render(out)
+    render(out)
     assert (out / "results.md").read_text() == text
 
 
 def test_workers_pin_blas_to_one_thread_and_agree_with_a_serial_run(tiny_idx):
     runs = {}
     for jobs in (1, 2):
-        report = experiments.reproduce("book", seeds=2, only="ch3-reg-1k", quick=True,
+        report = reproduce("book", seeds=2, only="ch3-reg-1k", quick=True,
                                        jobs=jobs, data_path=tiny_idx)
         assert report.jobs == jobs and [run.seed for run in report.runs] == [0, 1]
         assert {run.blas_threads for run in report.runs} == {1}
@@ -243,8 +258,8 @@ def test_workers_pin_blas_to_one_thread_and_agree_with_a_serial_run(tiny_idx):
 def test_seed_suite_prints_notebook_style_tables(small, capsys, monkeypatch):
     # The notebook's rows train on 50,000 images; shrink one to the slice.
     row = replace(NOTEBOOK[0], train=600, epochs=2)
-    monkeypatch.setitem(experiments.SUITES, "seed",
-                        replace(experiments.SUITES["seed"], rows=(row,)))
+    monkeypatch.setitem(SUITES, "seed",
+                        replace(SUITES["seed"], rows=(row,)))
     status = main(["reproduce", "seed", "--jobs", "1", "--seeds", "2"])
     stdout = capsys.readouterr().out
     assert status == 0
@@ -254,8 +269,8 @@ def test_seed_suite_prints_notebook_style_tables(small, capsys, monkeypatch):
 
 def test_without_matplotlib_the_plot_is_skipped_with_a_note(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    summary = experiments.summarize(fake_report("ch1-100", [[95.0, 96.5]]))
-    written, note = experiments.write_outputs(summary, tmp_path)
+    summary = summarize(fake_report("ch1-100", [[95.0, 96.5]]))
+    written, note = write_outputs(summary, tmp_path)
     assert "matplotlib is not installed" in note and not (tmp_path / "accuracy.png").exists()
     assert note in (tmp_path / "results.md").read_text()
     assert [p.name for p in written] == ["results.json", "results.md"]
@@ -280,3 +295,14 @@ def test_an_unwritable_out_directory_is_a_one_line_error(tiny_idx, tmp_path, cap
             "--data", str(tiny_idx), "--out", str(blocker / "out")]
     assert main(argv) == 2
     assert capsys.readouterr().err.startswith("fastnet: error: cannot write the results into")
+
+
+def test_without_the_explanations_file_nothing_runs(tiny_idx, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(report, "explanation_dirs", lambda: (tmp_path / "a", tmp_path / "b"))
+    argv = ["reproduce", "book", "--only", "ch3-overfit", "--quick", "--jobs", "1",
+            "--data", str(tiny_idx), "--out", str(tmp_path / "out")]
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == (f"fastnet: error: explanations.json is in neither "
+                                 f"{tmp_path / 'a'} nor {tmp_path / 'b'}\n")
+    assert not (tmp_path / "out").exists()

@@ -1,4 +1,4 @@
-"""The `fastnet train` and `fastnet evaluate` subcommands.
+"""`fastnet train`.
 
 `train` runs the engine's SGD on MNIST with network2.py's options and the chapter-3 exercises;
 without flags it is the book's chapter-1 run (network.py: [784, 30, 10], 30 epochs, mini-batch
@@ -12,46 +12,40 @@ current mini-batch and still writes --save and --history.
 """
 
 import argparse
-import contextlib
-import math
 import secrets
-import signal
 import sys
-import threading
 import time
 from pathlib import Path
 
-from . import __version__, atomic_file, model_file
-from .cli import CommandError, add_data_option, load_data
-from .costs import COSTS
-from .data import N_CLASSES
-from .network import DTYPES, INITS, Network
-from .train import DivergenceError
+from .. import __version__, atomic_file
+from ..costs import COSTS
+from ..data import N_CLASSES
+from ..network import DTYPES, INITS, Network
+from ..train import DivergenceError
+from .common import (EVAL_SETS, EXIT_DIVERGED, EXIT_INTERRUPTED, CommandError, add_data_option,
+                     check_writable, ctrl_c_exits, evaluation_split, integer, load_data, real)
+from .train_progress import Progress, history_document, plural, summary
 
-EVAL_SETS = ("validation", "test")
 MONITORS = ("evaluation-cost", "training-cost", "training-accuracy")
 # The engine's patience when --schedule is given without --early-stopping (the book's 10).
 SCHEDULE_PATIENCE = 10
-EXIT_DIVERGED = 3
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for a run ended by Ctrl-C
 
 
-def register(commands):
-    """Add `train` and `evaluate` to the subcommands of the `fastnet` parser."""
-    train = commands.add_parser(
+def register(subparsers):
+    train = subparsers.add_parser(
         "train", help="train a network on MNIST (default: the book's chapter-1 run)",
         description="Train a sigmoid network on MNIST by mini-batch SGD. Without flags: the "
                     "book's chapter-1 run. Exit status 2 for bad input, 3 if the run "
                     "diverges, 130 after Ctrl-C (which still writes --save and --history).")
     train.add_argument("--sizes", type=_sizes, default=[784, 30, 10], metavar="N,N,...",
                        help="neurons per layer, input first (default: 784,30,10)")
-    train.add_argument("--epochs", type=_integer(0), default=30, metavar="N",
+    train.add_argument("--epochs", type=integer(0), default=30, metavar="N",
                        help="epochs to train (default: 30)")
-    train.add_argument("--mini-batch-size", type=_integer(1), default=10, metavar="N",
+    train.add_argument("--mini-batch-size", type=integer(1), default=10, metavar="N",
                        help="examples per gradient step (default: 10)")
-    train.add_argument("--eta", type=_real("a number > 0", lambda v: v > 0), default=3.0,
+    train.add_argument("--eta", type=real("a number > 0", lambda v: v > 0), default=3.0,
                        help="learning rate (default: 3.0)")
-    train.add_argument("--lmbda", type=_real("a number >= 0", lambda v: v >= 0), default=0.0,
+    train.add_argument("--lmbda", type=real("a number >= 0", lambda v: v >= 0), default=0.0,
                        help="L2 regularization parameter; the decay uses n = the training "
                             "size (default: 0.0)")
     train.add_argument("--cost", choices=list(COSTS), default="quadratic",
@@ -62,27 +56,27 @@ def register(commands):
                             "(default: large)")
     train.add_argument("--dtype", choices=DTYPES, default="float64",
                        help="floating-point precision of the network (default: float64)")
-    train.add_argument("--seed", type=_integer(0), metavar="N",
+    train.add_argument("--seed", type=integer(0), metavar="N",
                        help="seed of the initial weights and the shuffles (default: a random "
                             "one, printed so that the run can be repeated)")
     add_data_option(train)
-    train.add_argument("--train-size", type=_integer(1), metavar="N",
+    train.add_argument("--train-size", type=integer(1), metavar="N",
                        help="train on the first N training images (default: all 50,000)")
     train.add_argument("--eval", choices=EVAL_SETS, default="test",
                        help="the set each epoch is scored on (default: test)")
     train.add_argument("--monitor", type=_monitors, default=(), metavar="WHAT,...",
                        help="also compute per epoch (comma-separated): "
                             f"{', '.join(MONITORS)}, or all (default: none)")
-    train.add_argument("--early-stopping", type=_integer(1), metavar="N",
+    train.add_argument("--early-stopping", type=integer(1), metavar="N",
                        help="stop after N epochs without improvement in evaluation accuracy")
     train.add_argument("--schedule", action="store_true",
                        help="halve eta instead each time --early-stopping's N epochs pass "
                             f"without improvement (N defaults to {SCHEDULE_PATIENCE}); stop "
                             "when eta falls below the initial eta/128")
-    train.add_argument("--momentum", type=_real("in [0, 1)", lambda v: 0 <= v < 1),
+    train.add_argument("--momentum", type=real("in [0, 1)", lambda v: 0 <= v < 1),
                        default=0.0, metavar="MU",
                        help="momentum coefficient mu (default: 0, plain SGD)")
-    train.add_argument("--threads", type=_integer(1), default=1, metavar="N",
+    train.add_argument("--threads", type=integer(1), default=1, metavar="N",
                        help="train on N threads, each owning a share of every layer's "
                             "neurons: faster on idle cores, at mini-batches of 100 and more "
                             "above all; the result differs from one thread's in the last "
@@ -94,36 +88,20 @@ def register(commands):
                             "the end)")
     train.set_defaults(run=cmd_train)
 
-    evaluate = commands.add_parser("evaluate", help="print the accuracy of a saved model",
-                                   description="Print the accuracy of a model file written "
-                                               "by `fastnet train --save` or network2.py.")
-    evaluate.add_argument("model", metavar="MODEL.json", help="the model file")
-    add_data_option(evaluate)
-    evaluate.add_argument("--eval", choices=EVAL_SETS, default="test",
-                          help="the set to score on (default: test)")
-    evaluate.set_defaults(run=cmd_evaluate)
 
-
-# -- train ---------------------------------------------------------------------------------
-
+# Ctrl-C before training starts, or a second one during it, aborts; a first one during it stops
+# the run after the current mini-batch (train_progress.Progress).
+@ctrl_c_exits("aborted")
 def cmd_train(args):
-    try:
-        return _train(args)
-    except KeyboardInterrupt:  # Ctrl-C before training started, or a second one during it
-        print("fastnet: aborted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-
-
-def _train(args):
     _check_outputs(args)
-    (where, origin), (training, validation, test) = load_data(args)
-    X, y = training
+    (where, origin), splits = load_data(args)
+    X, y = splits[0]
     if args.train_size is not None:
         if args.train_size > X.shape[1]:
             raise CommandError(f"--train-size must be at most {X.shape[1]}, the number of "
                                f"training images, not {args.train_size}")
         X, y = X[:, :args.train_size], y[:args.train_size]
-    evaluation = validation if args.eval == "validation" else test
+    evaluation = evaluation_split(args, splits)
     _check_sizes_fit_data(args.sizes, X.shape[0])
     config = _resolve_config(args, where, X.shape[1], evaluation[0].shape[1])
     _print_config(config, origin)
@@ -144,14 +122,14 @@ def _train(args):
     elapsed = time.perf_counter() - start
 
     if history.stopped == "interrupted":
-        print(f"Interrupted (Ctrl-C) after {_plural(history.epochs, 'epoch')}: the run "
+        print(f"Interrupted (Ctrl-C) after {plural(history.epochs, 'epoch')}: the run "
               f"stopped after the current mini-batch")
         status = EXIT_INTERRUPTED
     elif history.stopped == "early stopping":
         print(f"Stopped early: {config['early_stopping']} epochs without improvement")
     elif history.stopped == "schedule":
         print(f"Stopped by the schedule: eta fell below {config['eta']:g}/128")
-    print(_summary(history, config, elapsed))
+    print(summary(history, config, elapsed))
     _write_outputs(net, args, config, history, diverged=status == EXIT_DIVERGED)
     return status
 
@@ -188,7 +166,7 @@ def _resolve_config(args, where, n_train, n_eval):
 def _sgd(net, training, evaluation, config):
     """`Network.SGD` as the config says, with Ctrl-C, the progress bar and the epoch lines
     hooked in.  Raises DivergenceError as SGD does; other engine errors are usage errors."""
-    run = _Run(config, show_bar=sys.stderr.isatty())
+    run = Progress(config, show_bar=sys.stderr.isatty())
     monitor = config["monitor"]
     with run.catching_ctrl_c():
         try:
@@ -215,11 +193,7 @@ def _check_outputs(args):
         raise CommandError("--save and --history must be different files")
     for flag, path in (("--save", args.save), ("--history", args.history)):
         if path is not None:
-            try:
-                atomic_file.check_writable(path)
-            except OSError as e:
-                raise CommandError(f"{flag} {path}: cannot write there "
-                                   f"({e.strerror or e})") from e
+            check_writable(flag, path)
 
 
 def _check_sizes_fit_data(sizes, n_in):
@@ -248,121 +222,6 @@ def _print_config(config, origin):
     sys.stdout.flush()
 
 
-class _Run:
-    """The hooks SGD calls during one `fastnet train`: Ctrl-C, the progress bar, the epoch
-    lines and the history file."""
-
-    def __init__(self, config, show_bar):
-        self.config = config
-        self.show_bar = show_bar
-        self.interrupted = False
-        self.epoch = 0
-        self.bar = None
-        self.history_failed = False
-
-    @contextlib.contextmanager
-    def catching_ctrl_c(self):
-        """Within the block, Ctrl-C asks the run to stop after the current mini-batch."""
-        if threading.current_thread() is not threading.main_thread():
-            yield  # only the main thread may set signal handlers
-            return
-        previous = signal.signal(signal.SIGINT, self._on_sigint)
-        try:
-            yield
-        finally:
-            signal.signal(signal.SIGINT, previous)
-
-    def _on_sigint(self, signum, frame):
-        self.interrupted = True
-        # A second Ctrl-C aborts at once, should the mini-batch never end.
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
-    def on_batch(self):
-        if self.show_bar:
-            if self.bar is None:
-                from tqdm import tqdm  # only for a terminal; keeps start-up lean otherwise
-
-                m = self.config["mini_batch_size"]
-                self.bar = tqdm(total=-(-self.config["train_size"] // m), unit="batch",
-                                desc=f"Epoch {self.epoch}", leave=False, file=sys.stderr)
-            self.bar.update()
-        return self.interrupted
-
-    def on_epoch(self, epoch, history):
-        self.close_bar()
-        self.epoch = epoch + 1
-        print(_epoch_line(epoch, history, self.config), flush=True)
-        path = self.config["history"]
-        if path is not None:
-            try:
-                atomic_file.write_json(path, history_document(history, self.config))
-            except OSError as e:
-                # Training goes on: the file is tried again at the end, which reports failure.
-                if not self.history_failed:
-                    print(f"fastnet: warning: could not write {path}: {e}", file=sys.stderr)
-                self.history_failed = True
-
-    def close_bar(self):
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-
-
-def _epoch_line(epoch, history, config):
-    line = (f"Epoch {epoch}: {history.evaluation_accuracy[-1]} / {config['eval_size']} "
-            f"({history.seconds[-1]:.3g} s")
-    if config["schedule"]:
-        line += f", eta {history.eta[-1]:g}"
-    if history.evaluation_cost:
-        line += f", evaluation cost {history.evaluation_cost[-1]:.6g}"
-    if history.training_cost:
-        line += f", training cost {history.training_cost[-1]:.6g}"
-    if history.training_accuracy:
-        line += f", training accuracy {history.training_accuracy[-1]} / {config['train_size']}"
-    return line + ")"
-
-
-def _best(history):
-    """(epoch, correct count) of the best evaluation accuracy, the first if tied; None if no
-    epoch was completed."""
-    if not history.evaluation_accuracy:
-        return None
-    correct = max(history.evaluation_accuracy)
-    return history.evaluation_accuracy.index(correct), correct
-
-
-def _summary(history, config, elapsed):
-    done = f"{_plural(history.epochs, 'epoch')} in {elapsed:.1f} s"
-    best = _best(history)
-    if best is None:
-        return f"No epoch completed; {done}"
-    epoch, correct = best
-    n = config["eval_size"]
-    return f"Best: {correct} / {n} ({correct / n:.2%}) in epoch {epoch}; {done}"
-
-
-def history_document(history, config):
-    """The --history JSON: the config, one record per epoch (accuracies as fractions; fields
-    that were not monitored left out), and the best epoch."""
-    n_eval, n_train = config["eval_size"], config["train_size"]
-    epochs = []
-    for i in range(history.epochs):
-        record = {"epoch": i, "evaluation_accuracy": history.evaluation_accuracy[i] / n_eval}
-        if "evaluation-cost" in config["monitor"]:
-            record["evaluation_cost"] = history.evaluation_cost[i]
-        if "training-accuracy" in config["monitor"]:
-            record["training_accuracy"] = history.training_accuracy[i] / n_train
-        if "training-cost" in config["monitor"]:
-            record["training_cost"] = history.training_cost[i]
-        record["eta"] = history.eta[i]
-        record["seconds"] = history.seconds[i]
-        epochs.append(record)
-    best = _best(history)
-    return {"config": config, "epochs": epochs,
-            "best": {"epoch": best[0] if best else None,
-                     "evaluation_accuracy": best[1] / n_eval if best else None}}
-
-
 def _write_outputs(net, args, config, history, diverged):
     """Write --save and --history; one failing does not keep the other from being written."""
     failures = []
@@ -383,57 +242,7 @@ def _write_outputs(net, args, config, history, diverged):
         raise CommandError("; ".join(failures))
 
 
-def _plural(n, word):
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-# -- evaluate ------------------------------------------------------------------------------
-
-def cmd_evaluate(args):
-    try:
-        net = model_file.load(args.model)
-    except OSError as e:
-        raise CommandError(f"{args.model}: cannot read the model file ({e.strerror or e})") from e
-    except ValueError as e:
-        raise CommandError(e) from e
-    _, (_, validation, test) = load_data(args)
-    X, y = validation if args.eval == "validation" else test
-    if net.sizes[0] != X.shape[0] or net.sizes[-1] != N_CLASSES:
-        raise CommandError(f"{args.model}: a network with sizes {net.sizes} does not fit the "
-                           f"data ({X.shape[0]} pixels in, {N_CLASSES} digits out)")
-    correct = net.accuracy(X, y)
-    n = X.shape[1]
-    print(f"{args.model}: {correct} / {n} ({correct / n:.2%}) on the {args.eval} set")
-    return 0
-
-
 # -- argument types ----------------------------------------------------------------------------
-# Each raises ArgumentTypeError with a one-line reason; argparse turns that into a usage error
-# with exit status 2.
-
-def _integer(minimum):
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, not {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, not {value}")
-        return value
-    return parse
-
-
-def _real(requirement, accept):
-    def parse(text):
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
-        if not (math.isfinite(value) and accept(value)):
-            raise argparse.ArgumentTypeError(f"must be {requirement}, not {text}")
-        return value
-    return parse
-
 
 def _sizes(text):
     try:

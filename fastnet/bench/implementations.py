@@ -1,0 +1,164 @@
+"""The implementations `fastnet bench` times, and the data each trains on.
+
+Each is a class whose instance holds one network and trains it: ``Cls(data, sizes, batch,
+dtype, threads)`` builds the network of layer sizes ``sizes`` with the shared setup below;
+``epoch(k)`` runs one epoch over the first k training images at mini-batch ``batch``;
+``accuracy()`` is the fraction right of the N_EVAL validation images (None when there is no
+network yet).  `threads` is the setting's thread count: fastnet trains on that many threads;
+the others follow the BLAS and PyTorch limits that `timing.blas_threads` sets.
+
+To time another implementation: write such a class (with a ``name``), put it in
+IMPLEMENTATIONS with each dtype to time, and, when it needs the data in another form, make
+that form in `Data` (once, outside the timings).  An optional peer, compared against in a
+column of its own, also goes in PEERS with the module it needs.
+"""
+
+import importlib.util
+import warnings
+
+import numpy as np
+
+from .. import reference
+from ..network import Network
+
+ETA = 3.0  # network.py's learning rate, which every implementation trains at
+N_EPOCH = 50_000  # an epoch: the whole training set; times on fewer images are scaled to it
+N_EVAL = 2_000  # the validation images that score an implementation
+SEED = 12345  # the initial parameters (and shuffles, where a library takes a seed)
+
+PEERS = {"pytorch": "torch", "scikit-learn": "sklearn"}
+
+
+def installed(name):
+    """Whether the peer implementation ``name`` ("pytorch", "scikit-learn") can be imported."""
+    return importlib.util.find_spec(PEERS[name]) is not None
+
+
+class FastnetRun:
+    name = "fastnet"
+
+    def __init__(self, data, sizes, batch, dtype, threads=1):
+        self.data, self.batch, self.threads = data, batch, threads
+        self.net = Network(sizes, cost="quadratic", init="large", dtype=dtype, seed=SEED)
+
+    def epoch(self, k):
+        X, y = self.data.train
+        self.net.SGD((X[:, :k], y[:k]), 1, self.batch, ETA, threads=self.threads)
+
+    def accuracy(self):
+        return self.net.accuracy(*self.data.evaluation) / N_EVAL
+
+
+class ReferenceRun:
+    name = "reference"
+
+    def __init__(self, data, sizes, batch, dtype, threads=1):
+        assert dtype == "float64"
+        self.data, self.batch = data, batch
+        self.net = reference.Network(sizes, np.random.default_rng(SEED))
+
+    def epoch(self, k):
+        X, y = self.data.train_float64(k)
+        self.net.SGD((X, y), 1, self.batch, ETA)
+
+    def accuracy(self):
+        X, y = self.data.evaluation
+        return self.net.accuracy((X / 256.0, y)) / N_EVAL
+
+
+class TorchRun:
+    name = "pytorch"
+
+    def __init__(self, data, sizes, batch, dtype, threads=1):
+        import torch
+
+        self.torch, self.data, self.batch = torch, data, batch
+        self.dtype = getattr(torch, dtype)
+        start = Network(sizes, cost="quadratic", init="large", seed=SEED)  # the same start
+        layers = []
+        for w, b in zip(start.weights, start.biases):
+            linear = torch.nn.Linear(w.shape[1], w.shape[0], dtype=self.dtype)
+            with torch.no_grad():
+                linear.weight.copy_(torch.from_numpy(w))
+                linear.bias.copy_(torch.from_numpy(b[:, 0]))
+            layers += [linear, torch.nn.Sigmoid()]
+        self.model = torch.nn.Sequential(*layers)
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=ETA)
+        self.generator = torch.Generator().manual_seed(SEED)
+        X, y = data.train
+        self.X = torch.from_numpy(np.ascontiguousarray(X.T))  # (n, 784) uint8, one row each
+        self.y = torch.from_numpy(y.astype(np.int64))
+        self.k = sizes[-1]
+
+    def epoch(self, k):
+        torch, m = self.torch, self.batch
+        perm = torch.randperm(k, generator=self.generator)
+        for start in range(0, k, m):
+            index = perm[start:start + m]
+            x = self.X[index].to(self.dtype) / 256
+            y = torch.nn.functional.one_hot(self.y[index], self.k).to(self.dtype)
+            loss = 0.5 * ((self.model(x) - y) ** 2).sum() / len(index)
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+
+    def accuracy(self):
+        X, y = self.data.evaluation
+        with self.torch.no_grad():
+            out = self.model(self.torch.from_numpy(X.T.astype(np.float32)).to(self.dtype) / 256)
+        return float((out.argmax(dim=1).numpy() == y).mean())
+
+
+class SklearnRun:
+    name = "scikit-learn"
+
+    def __init__(self, data, sizes, batch, dtype, threads=1):
+        from sklearn.neural_network import MLPClassifier
+
+        self.data, self.dtype = data, dtype
+        self.model = MLPClassifier(
+            hidden_layer_sizes=tuple(sizes[1:-1]), activation="logistic", solver="sgd",
+            batch_size=batch, learning_rate="constant", learning_rate_init=ETA, max_iter=1,
+            momentum=0.0, nesterovs_momentum=False, alpha=0.0, shuffle=True,
+            random_state=SEED, warm_start=True)
+
+    def epoch(self, k):
+        from sklearn.exceptions import ConvergenceWarning
+
+        X, y = self.data.train_rows(k, self.dtype)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # max_iter=1 is the point
+            self.model.fit(X, y)
+
+    def accuracy(self):
+        X, y = self.data.evaluation
+        if not hasattr(self.model, "coefs_"):
+            return None  # an MLPClassifier has no parameters before its first fit
+        return float(self.model.score((X.T / 256.0).astype(self.dtype), y))
+
+
+IMPLEMENTATIONS = [(FastnetRun, "float64"), (FastnetRun, "float32"), (ReferenceRun, "float64"),
+                   (TorchRun, "float32"), (SklearnRun, "float64"), (SklearnRun, "float32")]
+
+
+class Data:
+    """The training images as uint8 (what fastnet trains on) and the conversions the other
+    implementations need, made once, outside the timings."""
+
+    def __init__(self, train, evaluation):
+        self.train = train
+        self.evaluation = (evaluation[0][:, :N_EVAL], evaluation[1][:N_EVAL])
+        self._float64 = {}
+        self._rows = {}
+
+    def train_float64(self, k):
+        if k not in self._float64:
+            self._float64[k] = (self.train[0][:, :k] / 256.0, self.train[1][:k])
+        return self._float64[k]
+
+    def train_rows(self, k, dtype):
+        """(k, 784) scaled rows, the layout scikit-learn takes."""
+        if (k, dtype) not in self._rows:
+            X = (self.train[0][:, :k].T / 256.0).astype(dtype)
+            self._rows[(k, dtype)] = (np.ascontiguousarray(X), self.train[1][:k])
+        return self._rows[(k, dtype)]

@@ -1,0 +1,56 @@
+"""A `fastnet bench` result (`timing.run`) as a text table, and as a JSON file."""
+
+from .. import atomic_file
+from .implementations import PEERS
+
+
+def format_table(result):
+    """The result as text: per thread setting, the rates and one line per implementation."""
+    lines = []
+    peers = list(PEERS)
+    for setting in result["settings"]:
+        rates = setting["rates"]
+        square = ", ".join(f"{d} {r:.1f}" for d, r in rates["square"].items())
+        lines.append(f"BLAS threads = {setting['threads']}   "
+                     f"matmul {result['plan']['square']}^3: {square} GFLOP/s")
+        shape = ", ".join(f"{k} {r:.1f}" for k, r in rates["shape"].items())
+        lines.append(f"  first-layer product [n1 x 784] @ [784 x m] (sizes/m/dtype): {shape}")
+        header = (f"{'network':<12}{'batch':>6}  {'implementation':<15}{'dtype':<9}"
+                  f"{'s/epoch':>9}{'timed on':>10}{'x ref':>8}"
+                  + "".join(f"{'x ' + p:>15}" for p in peers)
+                  + f"{'eff.':>7}{'eff.shape':>10}{'accuracy':>14}")
+        lines += ["", header, "-" * len(header)]
+        for row in setting["rows"]:
+            vs = []
+            for peer in peers:
+                v = row["vs"][peer]
+                if v == "not installed":
+                    vs.append(f"{'not installed':>15}")
+                elif row["implementation"] == peer and v["peer_dtype"] == row["dtype"]:
+                    vs.append(f"{'-':>15}")
+                else:
+                    vs.append(f"{v['ratio']:>10.2f} {v['peer_dtype'][-2:]:>2}  ")
+            lines.append(
+                f"{'-'.join(map(str, row['sizes'])):<12}{row['batch']:>6}  "
+                f"{row['implementation']:<15}{row['dtype']:<9}"
+                f"{row['seconds_per_epoch']:>9.3f}{row['images_timed']:>10}"
+                f"{row['speedup_vs_reference']:>8.1f}" + "".join(vs)
+                + f"{row['efficiency']:>7.0%}{row['efficiency_vs_shape_rate']:>10.0%}"
+                + f"{_accuracy(row['accuracy_before']):>7}->{row['accuracy_after']:.2f}")
+        lines.append("")
+    load = ", ".join(f"{x:.2f}" for x in result["load_before"])
+    lines.append(f"load average before: {load}; after: "
+                 + ", ".join(f"{x:.2f}" for x in result["load_after"]))
+    lines.append("s/epoch: median over repeats (n in the JSON), scaled to the epoch when timed on fewer images; "
+                 "x ref / x peer: that time / this time (peer dtype in the last column); "
+                 "eff.: epoch matmul FLOPs / time / the 1000^3 matmul rate")
+    return "\n".join(lines)
+
+
+def _accuracy(value):
+    return "-" if value is None else f"{value:.2f}"
+
+
+def write_json(result, path):
+    """Write ``result`` to ``path`` as indented JSON, atomically (`fastnet.atomic_file`)."""
+    atomic_file.write_json(path, result, indent=1)

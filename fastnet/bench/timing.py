@@ -1,0 +1,214 @@
+"""One `fastnet bench` run: what it measures (`Plan`: QUICK, FULL), under which BLAS thread
+counts, the implementations taking turns, the check that each learned, and the ratios and
+efficiencies derived from the times.
+"""
+
+import contextlib
+import os
+import platform
+import statistics
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import threadpoolctl
+
+from ..settings import SETTLE_SECONDS
+from . import implementations  # its IMPLEMENTATIONS and installed() looked up at run time
+from .implementations import ETA, N_EPOCH, PEERS
+from .rates import epoch_flops, measure_rates, shape_key
+
+
+@dataclass
+class Plan:
+    """What one `fastnet bench` run measures.
+
+    ``images[name][batch]``: on how many training images an implementation is timed (None:
+    the whole epoch); ``n_train`` is the epoch the times are scaled to.  An implementation
+    is timed `repeats` times, or fewer once its timings of a group add up to `budget`
+    seconds (on a loaded machine a multi-threaded peer can be 10-100x slower than usual).
+    """
+
+    shapes: list
+    batches: list
+    repeats: int
+    budget: float
+    images: dict = field(default_factory=dict)
+    n_train: int = N_EPOCH
+    square: int = 1000
+
+    def images_for(self, name, batch):
+        n = self.images.get(name, {}).get(batch)
+        return self.n_train if n is None else min(n, self.n_train)
+
+
+QUICK = Plan(shapes=[[784, 30, 10]], batches=[10, 100], repeats=3, budget=2.0,
+             images={"reference": {10: 1000, 100: 1000},
+                     "pytorch": {10: 5000}, "scikit-learn": {10: 5000}})
+FULL = Plan(shapes=[[784, 30, 10], [784, 100, 10]], batches=[10, 100, 1000], repeats=5,
+            budget=8.0,
+            images={"reference": {10: 5000, 100: 5000, 1000: 5000},
+                    "pytorch": {10: 10000}, "scikit-learn": {10: 10000}})
+
+
+@contextlib.contextmanager
+def blas_threads(n):
+    """BLAS (every library threadpoolctl finds) and PyTorch, if installed, at n threads."""
+    torch = _torch_if_installed()
+    before = torch.get_num_threads() if torch else None
+    with threadpoolctl.threadpool_limits(limits=n, user_api="blas"):
+        if torch:
+            torch.set_num_threads(n)
+        try:
+            yield
+        finally:
+            if torch:
+                torch.set_num_threads(before)
+
+
+def _torch_if_installed():
+    if not implementations.installed("pytorch"):
+        return None
+    import torch
+
+    return torch
+
+
+def thread_settings(spec):
+    """"1", "all", "both" or a number -> the list of BLAS thread counts to run under."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if spec == "both":
+        return sorted({1, cores})
+    if spec == "all":
+        return [cores]
+    try:
+        n = int(spec)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise ValueError(f"--threads must be 1, all, both or a positive number, not {spec!r}")
+    return [n]
+
+
+def run(data, plan, threads, progress=None):
+    """Measure everything in `plan` under each BLAS thread count in `threads`; returns the
+    result as a JSON-ready dict (see `table.format_table` for its reading)."""
+    available = [(cls, dtype) for cls, dtype in implementations.IMPLEMENTATIONS
+                 if cls.name not in PEERS or implementations.installed(cls.name)]
+    result = {"machine": machine(), "plan": _plan_dict(plan),
+              "peers": {name: implementations.installed(name) for name in PEERS},
+              "load_before": os.getloadavg(), "settings": []}
+    rng = np.random.default_rng(0)
+    for n_threads in threads:
+        with blas_threads(n_threads):
+            setting = {"threads": n_threads, "blas": _blas_info(),
+                       "rates": measure_rates(plan, rng), "rows": []}
+            for sizes in plan.shapes:
+                for batch in plan.batches:
+                    if progress:
+                        progress(f"threads={n_threads} sizes={sizes} batch={batch}")
+                    setting["rows"] += _time_group(data, plan, sizes, batch, available,
+                                                   n_threads)
+            _add_ratios(setting, plan)
+        result["settings"].append(setting)
+    result["load_after"] = os.getloadavg()
+    return result
+
+
+def _time_group(data, plan, sizes, batch, available, threads):
+    """Time every implementation on one (network, batch size), taking turns."""
+    runs = [cls(data, sizes, batch, dtype, threads) for cls, dtype in available]
+    dtypes = [dtype for _, dtype in available]
+    before = [run.accuracy() for run in runs]
+    times = [[] for _ in runs]
+    for repeat in range(plan.repeats):
+        order = list(range(len(runs)))
+        order = order[repeat % len(order):] + order[:repeat % len(order)]
+        for i in order:
+            k = plan.images_for(runs[i].name, batch)
+            if sum(times[i]) * k / plan.n_train >= plan.budget:
+                continue
+            time.sleep(SETTLE_SECONDS)
+            start = time.perf_counter()
+            runs[i].epoch(k)
+            times[i].append((time.perf_counter() - start) * plan.n_train / k)
+    rows = []
+    for run_, dtype, start_accuracy, seconds in zip(runs, dtypes, before, times):
+        accuracy = run_.accuracy()
+        # without a starting accuracy, chance (1 in n_out) is the bar
+        bar = 1 / sizes[-1] if start_accuracy is None else start_accuracy
+        if not accuracy > bar:
+            raise RuntimeError(f"{run_.name} {dtype} did not learn at batch {batch}: validation "
+                               f"accuracy {accuracy:.3f}, not above {bar:.3f}")
+        rows.append({"sizes": sizes, "batch": batch, "implementation": run_.name,
+                     "dtype": dtype, "images_timed": plan.images_for(run_.name, batch),
+                     "seconds_per_epoch": statistics.median(seconds),
+                     "seconds_min": min(seconds), "seconds_all": seconds,
+                     "accuracy_before": start_accuracy, "accuracy_after": accuracy})
+    return rows
+
+
+def _add_ratios(setting, plan):
+    """Speedup over the reference, ratio to each peer, FLOPs and efficiencies, per row."""
+    rows = setting["rows"]
+
+    def find(row, name, dtype=None):
+        found = [r for r in rows if r["implementation"] == name and r["sizes"] == row["sizes"]
+                 and r["batch"] == row["batch"]]
+        same = [r for r in found if r["dtype"] == (dtype or row["dtype"])]
+        return (same or found or [None])[0]
+
+    for row in rows:
+        t = row["seconds_per_epoch"]
+        ref = find(row, "reference", "float64")
+        row["speedup_vs_reference"] = ref["seconds_per_epoch"] / t
+        row["vs"] = {}
+        for peer in PEERS:
+            other = find(row, peer)
+            row["vs"][peer] = ({"ratio": other["seconds_per_epoch"] / t,
+                                "peer_dtype": other["dtype"]}
+                               if other is not None else "not installed")
+        flops = epoch_flops(row["sizes"], plan.n_train)
+        row["flops_per_epoch"] = flops
+        achieved = flops / t / 1e9
+        row["gflops"] = achieved
+        row["efficiency"] = achieved / setting["rates"]["square"][row["dtype"]]
+        row["efficiency_vs_shape_rate"] = achieved / setting["rates"]["shape"][
+            shape_key(row["sizes"], row["batch"], row["dtype"])]
+
+
+def _plan_dict(plan):
+    return {"shapes": plan.shapes, "batches": plan.batches, "repeats": plan.repeats,
+            "budget_seconds": plan.budget,
+            "n_train": plan.n_train, "eta": ETA, "images": plan.images, "square": plan.square}
+
+
+def _blas_info():
+    return [{k: info.get(k) for k in ("internal_api", "version", "num_threads", "architecture",
+                                       "filepath")}
+            for info in threadpoolctl.threadpool_info() if info["user_api"] == "blas"]
+
+
+def machine():
+    """What the figures were measured on."""
+    info = {"platform": platform.platform(), "python": platform.python_version(),
+            "cpu_count": os.cpu_count(), "processor": _cpu_model(), "numpy": np.__version__}
+    import numba
+    import scipy
+
+    info["numba"], info["scipy"] = numba.__version__, scipy.__version__
+    for name, module in PEERS.items():
+        if implementations.installed(name):
+            info[name] = __import__(module).__version__
+    return info
+
+
+def _cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"

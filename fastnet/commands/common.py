@@ -1,0 +1,120 @@
+"""What the subcommands share: the one-line user error and the exit statuses, Ctrl-C, the
+--data option and loading the data, checking an output path before the work, and the argument
+types.
+
+A problem with the user's input (missing or damaged data, an unwritable output, ...) is raised
+as `CommandError` and reported by `fastnet.cli.main` as one line, `fastnet: error: <message>`,
+with exit status 2, rather than as a traceback.
+"""
+
+import argparse
+import functools
+import math
+import sys
+
+import numpy as np
+
+from .. import atomic_file
+from ..checks import check_count
+from ..data import load_mnist, locate_data
+
+EXIT_USAGE = 2  # bad input: a CommandError, or a usage error argparse reports
+EXIT_DIVERGED = 3  # `fastnet train`: the run diverged
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for a run ended by Ctrl-C
+
+# The sets a network can be scored on: load_mnist's second and third splits.
+EVAL_SETS = ("validation", "test")
+
+
+class CommandError(Exception):
+    """A user-facing failure: main() prints the message and exits with status 2."""
+
+
+def interrupted(message):
+    """Report a Ctrl-C as the one line ``fastnet: <message>``; returns EXIT_INTERRUPTED."""
+    print(f"fastnet: {message}", file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
+def ctrl_c_exits(message):
+    """Decorate a command's run function so that a Ctrl-C reaching it ends the command with
+    `interrupted(message)` rather than a traceback."""
+    def decorate(run):
+        @functools.wraps(run)
+        def run_until_ctrl_c(args):
+            try:
+                return run(args)
+            except KeyboardInterrupt:
+                return interrupted(message)
+        return run_until_ctrl_c
+    return decorate
+
+
+# -- data ------------------------------------------------------------------------------------
+
+def add_data_option(parser):
+    parser.add_argument(
+        "--data", metavar="PATH",
+        help="a directory of MNIST IDX files (raw or .gz) or the book's mnist.pkl.gz; "
+             "default: $FASTNET_DATA, else the bundled data/mnist",
+    )
+
+
+def load_data(args, dtype=np.uint8):
+    """load_mnist() for a subcommand with a --data option, and where the data came from:
+    ((path, origin), splits).  uint8 by default, since the engine takes raw pixel bytes and one
+    byte per pixel is an eighth of float64."""
+    try:
+        return locate_data(args.data), load_mnist(args.data, dtype)
+    except (OSError, ValueError) as e:
+        raise CommandError(e) from e
+
+
+def evaluation_split(args, splits):
+    """The (X, y) of load_mnist's ``splits`` that ``args.eval`` (one of EVAL_SETS) names."""
+    _, validation, test = splits
+    return validation if args.eval == "validation" else test
+
+
+# -- outputs ---------------------------------------------------------------------------------
+
+def check_writable(flag, path):
+    """Raise CommandError now, not after hours of work, unless ``path`` (the value of the
+    option ``flag``) can be written."""
+    try:
+        atomic_file.check_writable(path)
+    except OSError as e:
+        raise CommandError(f"{flag} {path}: cannot write there ({e.strerror or e})") from e
+
+
+# -- argument types --------------------------------------------------------------------------
+# Each raises ArgumentTypeError with a one-line reason; argparse turns that into a usage error
+# with exit status 2 and names the option itself.
+
+def integer(minimum):
+    """A whole number >= ``minimum``, refused in the words of `checks.check_count`, as the
+    Python API and the experiments refuse it."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, not {text!r}") from None
+        try:
+            return check_count(value, "", minimum)
+        except ValueError as e:  # "<what> must be ...", with no what: argparse names it
+            raise argparse.ArgumentTypeError(str(e).strip()) from None
+    return parse
+
+
+def real(requirement, accept):
+    """A finite number for which ``accept(value)`` holds; ``requirement`` says which, for the
+    error ("a number > 0")."""
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
+        if not (math.isfinite(value) and accept(value)):
+            raise argparse.ArgumentTypeError(f"must be {requirement}, not {text}")
+        return value
+    return parse

@@ -1,0 +1,93 @@
+"""`fastnet reproduce seed|book`: rerun a suite of `fastnet.experiments` over several seeds,
+print its tables and write results.md, results.json and accuracy.png into --out."""
+
+import os
+import sys
+from pathlib import Path
+
+from ..experiments import report, runner, summary
+from ..experiments.suites import SUITES, ExperimentError, select_rows
+from .common import CommandError, add_data_option, interrupted, load_data
+
+
+def register(subparsers):
+    reproduce = subparsers.add_parser(
+        "reproduce", help="rerun the notebook's or the book's experiments over several seeds",
+    ).add_subparsers(dest="suite", required=True, metavar="SUITE")
+    for suite in SUITES.values():
+        sub = reproduce.add_parser(suite.name, help=suite.title)
+        _add_arguments(sub, suite)
+        add_data_option(sub)
+        sub.set_defaults(run=cmd_reproduce)
+
+
+def _add_arguments(parser, suite):
+    """The options of `fastnet reproduce SUITE`."""
+    ids = ", ".join(row.id for row in suite.rows)
+    parser.add_argument("--seeds", type=int, metavar="N",
+                        help=f"runs per row, from seeds 0..N-1 (default {runner.DEFAULT_SEEDS}; "
+                             "1 with --quick)")
+    parser.add_argument("--only", metavar="ID", help=f"run one row: {ids}")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"smoke run: 1 seed, 1/{runner.QUICK_EPOCH_DIVISOR} of the epochs")
+    parser.add_argument("--jobs", type=int, metavar="N", default=os.cpu_count() or 1,
+                        help="worker processes, one BLAS thread each (default: all cores)")
+    parser.add_argument("--out", metavar="DIR",
+                        help="write results.md, results.json and accuracy.png into DIR")
+
+
+def cmd_reproduce(args):
+    """Run, print the per-epoch tables (seed) and the results table, write the files of
+    --out.  Bad options, and data that cannot hold a row, are CommandErrors."""
+    try:
+        return _reproduce(args)
+    except ExperimentError as e:
+        raise CommandError(e) from e
+
+
+def _reproduce(args):
+    suite = SUITES[args.suite]
+    seeds = args.seeds if args.seeds is not None else (1 if args.quick else runner.DEFAULT_SEEDS)
+    runner.positive(seeds, "--seeds")
+    runner.positive(args.jobs, "--jobs")
+    select_rows(suite, args.only)
+    explanations = report.load_explanations() if args.out else None  # now, not after the runs
+    if args.out:
+        try:  # now, rather than after the runs
+            Path(args.out).mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ExperimentError(f"cannot write the results into {args.out}: {e}") from e
+    (data_path, _), splits = load_data(args)
+    try:
+        done = runner.reproduce(suite.name, seeds, args.only, args.quick, args.jobs, data_path,
+                                splits, progress=sys.stderr)
+    except KeyboardInterrupt:
+        return interrupted("interrupted; nothing written")
+    done.command = _command_line(args, seeds)
+    summarized = summary.summarize(done)
+    if suite.epoch_tables:
+        for entry in summarized["rows"]:
+            print(report.epoch_table(entry), end="\n\n")
+    print(report.results_table(summarized))
+    print(f"\nwall time {done.wall_seconds:.1f} s")
+    if args.out:
+        try:
+            written, plot_note = report.write_outputs(summarized, args.out, explanations)
+        except OSError as e:
+            raise ExperimentError(f"cannot write the results into {args.out}: {e}") from e
+        if plot_note:
+            print(f"fastnet: {plot_note}", file=sys.stderr)
+        print("wrote " + ", ".join(map(str, written)))
+    return 0
+
+
+def _command_line(args, seeds):
+    """The command that reproduces ``args``' runs, for the record in results.md."""
+    words = ["fastnet", "reproduce", args.suite, "--seeds", str(seeds)]
+    if args.only:
+        words += ["--only", args.only]
+    if args.quick:
+        words.append("--quick")
+    if args.out:
+        words += ["--out", str(args.out)]
+    return " ".join(words)

@@ -1,0 +1,130 @@
+"""What `fastnet train` shows and keeps as it goes: the hooks SGD calls during the run
+(`Progress`: Ctrl-C, the progress bar, a line per epoch, the history file after every epoch),
+the closing summary line and the --history document.
+"""
+
+import contextlib
+import signal
+import sys
+import threading
+
+from .. import atomic_file
+
+
+class Progress:
+    """The hooks SGD calls during one `fastnet train`: Ctrl-C, the progress bar, the epoch
+    lines and the history file."""
+
+    def __init__(self, config, show_bar):
+        self.config = config
+        self.show_bar = show_bar
+        self.interrupted = False
+        self.epoch = 0
+        self.bar = None
+        self.history_failed = False
+
+    @contextlib.contextmanager
+    def catching_ctrl_c(self):
+        """Within the block, Ctrl-C asks the run to stop after the current mini-batch."""
+        if threading.current_thread() is not threading.main_thread():
+            yield  # only the main thread may set signal handlers
+            return
+        previous = signal.signal(signal.SIGINT, self._on_sigint)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def _on_sigint(self, signum, frame):
+        self.interrupted = True
+        # A second Ctrl-C aborts at once, should the mini-batch never end.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def on_batch(self):
+        if self.show_bar:
+            if self.bar is None:
+                from tqdm import tqdm  # only for a terminal; keeps start-up lean otherwise
+
+                m = self.config["mini_batch_size"]
+                self.bar = tqdm(total=-(-self.config["train_size"] // m), unit="batch",
+                                desc=f"Epoch {self.epoch}", leave=False, file=sys.stderr)
+            self.bar.update()
+        return self.interrupted
+
+    def on_epoch(self, epoch, history):
+        self.close_bar()
+        self.epoch = epoch + 1
+        print(epoch_line(epoch, history, self.config), flush=True)
+        path = self.config["history"]
+        if path is not None:
+            try:
+                atomic_file.write_json(path, history_document(history, self.config))
+            except OSError as e:
+                # Training goes on: the file is tried again at the end, which reports failure.
+                if not self.history_failed:
+                    print(f"fastnet: warning: could not write {path}: {e}", file=sys.stderr)
+                self.history_failed = True
+
+    def close_bar(self):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def epoch_line(epoch, history, config):
+    line = (f"Epoch {epoch}: {history.evaluation_accuracy[-1]} / {config['eval_size']} "
+            f"({history.seconds[-1]:.3g} s")
+    if config["schedule"]:
+        line += f", eta {history.eta[-1]:g}"
+    if history.evaluation_cost:
+        line += f", evaluation cost {history.evaluation_cost[-1]:.6g}"
+    if history.training_cost:
+        line += f", training cost {history.training_cost[-1]:.6g}"
+    if history.training_accuracy:
+        line += f", training accuracy {history.training_accuracy[-1]} / {config['train_size']}"
+    return line + ")"
+
+
+def best_epoch(history):
+    """(epoch, correct count) of the best evaluation accuracy, the first if tied; None if no
+    epoch was completed."""
+    if not history.evaluation_accuracy:
+        return None
+    correct = max(history.evaluation_accuracy)
+    return history.evaluation_accuracy.index(correct), correct
+
+
+def summary(history, config, elapsed):
+    done = f"{plural(history.epochs, 'epoch')} in {elapsed:.1f} s"
+    best = best_epoch(history)
+    if best is None:
+        return f"No epoch completed; {done}"
+    epoch, correct = best
+    n = config["eval_size"]
+    return f"Best: {correct} / {n} ({correct / n:.2%}) in epoch {epoch}; {done}"
+
+
+def history_document(history, config):
+    """The --history JSON: the config, one record per epoch (accuracies as fractions; fields
+    that were not monitored left out), and the best epoch."""
+    n_eval, n_train = config["eval_size"], config["train_size"]
+    epochs = []
+    for i in range(history.epochs):
+        record = {"epoch": i, "evaluation_accuracy": history.evaluation_accuracy[i] / n_eval}
+        if "evaluation-cost" in config["monitor"]:
+            record["evaluation_cost"] = history.evaluation_cost[i]
+        if "training-accuracy" in config["monitor"]:
+            record["training_accuracy"] = history.training_accuracy[i] / n_train
+        if "training-cost" in config["monitor"]:
+            record["training_cost"] = history.training_cost[i]
+        record["eta"] = history.eta[i]
+        record["seconds"] = history.seconds[i]
+        epochs.append(record)
+    best = best_epoch(history)
+    return {"config": config, "epochs": epochs,
+            "best": {"epoch": best[0] if best else None,
+                     "evaluation_accuracy": best[1] / n_eval if best else None}}
+
+
+def plural(n, word):
+    return f"{n} {word}{'' if n == 1 else 's'}"

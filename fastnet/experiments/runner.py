@@ -1,0 +1,227 @@
+"""Running the experiments: every row x seed of a suite trained on the engine, in a pool of
+worker processes, into a `Report`.
+
+Each worker holds the data once, as pixel bytes, and is pinned to one BLAS thread, so that two
+workers use two cores and no more; the longest runs start first.  The seeds are 0 .. n-1, and
+seed k fixes a run completely (`Network(seed=k)` draws the initial weights and every epoch's
+shuffle).
+"""
+
+import datetime
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
+from tqdm import tqdm
+
+from ..checks import check_count
+from ..data import load_mnist
+from ..network import Network
+from ..train import DivergenceError
+from .report import plural
+from .suites import SUITES, ExperimentError, Row, Suite, select_rows
+
+DEFAULT_SEEDS = 3
+# --quick runs a tenth of each row's epochs (at least one), with one seed.
+QUICK_EPOCH_DIVISOR = 10
+
+
+@dataclass
+class Run:
+    """One row trained from one seed.  accuracy : correct evaluation images after each epoch."""
+
+    row: str
+    seed: int
+    accuracy: list
+    n_eval: int
+    seconds: float
+    blas_threads: int | None = None
+
+    @property
+    def percent(self):
+        return [100 * count / self.n_eval for count in self.accuracy]
+
+
+@dataclass(frozen=True)
+class Task:
+    row: Row
+    seed: int
+    epochs: int
+
+
+def check_data(rows, splits):
+    """Raise ExperimentError unless ``splits`` (load_mnist's three pairs) can hold every row."""
+    (X, _), (Xv, _), (Xt, _) = splits
+    available = {"test": Xt.shape[1], "validation": Xv.shape[1]}
+    for row in rows:
+        if row.train > X.shape[1]:
+            raise ExperimentError(f"{row.id} trains on {row.train:,} images but the data has "
+                                  f"{X.shape[1]:,} training images")
+        if available[row.eval] == 0:
+            raise ExperimentError(f"{row.id} is evaluated on the {row.eval} set, which the "
+                                  "data leaves empty")
+
+
+def run_row(row, seed, splits, epochs=None):
+    """Train ``row`` from ``seed`` on ``splits`` (load_mnist's three pairs; uint8 pixels are
+    best) for ``epochs`` (default: the row's), evaluating after every epoch.  Returns a Run."""
+    (X, y), validation, test = splits
+    evaluation = test if row.eval == "test" else validation
+    net = Network(row.sizes, cost=row.cost, init=row.init, seed=seed)
+    start = time.perf_counter()
+    try:
+        history = net.SGD((X[:, :row.train], y[:row.train]), epochs or row.epochs, row.batch,
+                          row.eta, lmbda=row.lmbda, evaluation_data=evaluation)
+    except DivergenceError as e:
+        raise ExperimentError(f"{row.id}, seed {seed}: {e}") from None
+    return Run(row.id, seed, history.evaluation_accuracy, evaluation[0].shape[1],
+               time.perf_counter() - start)
+
+
+def blas_threads():
+    """The largest thread count of the BLAS libraries loaded in this process (None if none)."""
+    counts = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+    return max(counts, default=None)
+
+
+_worker = {}
+
+
+def _init_worker(data_path):
+    # Ctrl-C goes to the whole process group; the parent handles it and terminates the pool.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threadpool_limits(1)
+    _worker["splits"] = load_mnist(data_path, np.uint8)
+    _worker["blas_threads"] = blas_threads()
+    # Constructing a network warms the kernels up, so that no run's time includes compiling.
+    Network([1, 1])
+
+
+def _run_in_worker(task):
+    run = run_row(task.row, task.seed, _worker["splits"], task.epochs)
+    run.blas_threads = _worker["blas_threads"]
+    return run
+
+
+def _execute(tasks, jobs, data_path, splits):
+    """Yield the Run of each task as it finishes: in this process when jobs == 1, else in a
+    pool of `jobs` worker processes.  The workers are spawned, not forked: forking a process
+    that may hold BLAS and progress-bar threads is unsafe in general, and a spawned worker
+    starts clean and sets its own BLAS limit before it computes anything."""
+    if jobs == 1:
+        with threadpool_limits(1):
+            threads = blas_threads()
+            for task in tasks:
+                run = run_row(task.row, task.seed, splits, task.epochs)
+                run.blas_threads = threads
+                yield run
+        return
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(jobs, _init_worker, (data_path,)) as pool:
+        yield from pool.imap_unordered(_run_in_worker, tasks)
+
+
+@dataclass
+class Report:
+    """What `reproduce` did: the rows, every run (in row order, then seed order), the seeds,
+    and how it ran."""
+
+    suite: Suite
+    rows: tuple
+    runs: list
+    seeds: list
+    quick: bool
+    epochs: dict  # row id -> epochs run
+    jobs: int
+    wall_seconds: float
+    load_average: tuple
+    started: str
+    command: str = ""
+
+    def runs_of(self, row):
+        return [run for run in self.runs if run.row == row.id]
+
+
+def tasks_for(rows, seeds, quick):
+    """Every row x seed, the longest expected first: the pool hands tasks out in this order,
+    so the short runs fill the gaps at the end and both cores stay busy."""
+    tasks = [Task(row, seed, quick_epochs(row) if quick else row.epochs)
+             for row in rows for seed in seeds]
+    return sorted(tasks, key=lambda t: -t.row.expected_seconds(t.epochs))
+
+
+def quick_epochs(row):
+    return max(1, row.epochs // QUICK_EPOCH_DIVISOR)
+
+
+def reproduce(suite, seeds=DEFAULT_SEEDS, only=None, quick=False, jobs=None, data_path=None,
+              splits=None, progress=None):
+    """Run the rows of ``suite`` ("seed" or "book"; ``only`` = one row's id) for seeds
+    0 .. seeds-1 and return a Report.
+
+    jobs : worker processes (default: all cores); 1 runs everything in this process.
+    data_path : where the workers load the data from (None: $FASTNET_DATA or the bundled set);
+    splits : the same data already loaded (uint8), used to check it and when jobs == 1.
+    progress : a file to print a line per finished run to (and a progress bar, if a terminal).
+    """
+    suite = SUITES[suite]
+    rows = select_rows(suite, only)
+    seeds = list(range(positive(seeds, "--seeds")))
+    jobs = positive((os.cpu_count() or 1) if jobs is None else jobs, "--jobs")
+    if splits is None:
+        splits = load_mnist(data_path, np.uint8)
+    check_data(rows, splits)
+    tasks = tasks_for(rows, seeds, quick)
+    jobs = min(jobs, len(tasks))
+    started = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+    load_average = os.getloadavg()
+    if progress is not None:
+        print(f"reproduce {suite.name}: {plural(len(rows), 'row')} x "
+              f"{plural(len(seeds), 'seed')} = {plural(len(tasks), 'run')}, "
+              f"{plural(jobs, 'worker process', 'es')} with 1 BLAS thread each, float64",
+              file=progress)
+        if quick:
+            print(f"--quick: 1/{QUICK_EPOCH_DIVISOR} of the epochs; a smoke run, not comparable "
+                  f"with the {suite.source}", file=progress)
+    start = time.perf_counter()
+    runs = []
+    with tqdm(total=len(tasks), unit="run", file=progress or sys.stderr,
+              disable=progress is None or not progress.isatty()) as bar:
+        for run in _execute(tasks, jobs, data_path, splits):
+            runs.append(run)
+            if progress is not None:
+                bar.write(_progress_line(suite, run), file=progress)
+            bar.update()
+    wall = time.perf_counter() - start
+    order = {row.id: k for k, row in enumerate(rows)}
+    runs.sort(key=lambda run: (order[run.row], run.seed))
+    epochs = {task.row.id: task.epochs for task in tasks}
+    return Report(suite, rows, runs, seeds, quick, epochs, jobs, wall, load_average, started)
+
+
+def positive(value, option):
+    """``value`` as an int, or an ExperimentError naming ``option``, unless it is >= 1."""
+    try:
+        return check_count(value, option)
+    except ValueError as e:
+        raise ExperimentError(e) from None
+
+
+def _row(suite, row_id):
+    return next(row for row in suite.rows if row.id == row_id)
+
+
+def _progress_line(suite, run):
+    row = _row(suite, run.row)
+    accuracy = run.percent
+    figures = []
+    for quote in row.quotes:
+        epoch = quote.epoch_in(accuracy)
+        figures.append(f"{quote.statistic} {accuracy[epoch]:.2f}%"
+                       + (f" (epoch {epoch})" if epoch != quote.epoch else ""))
+    return f"{row.id:18s} seed {run.seed}: {', '.join(figures):40s} {run.seconds:7.1f} s"

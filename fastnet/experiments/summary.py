@@ -1,0 +1,83 @@
+"""results.json's content: a `runner.Report` summarized, per row and quoted figure, beside
+the source's figures.  Everything the report draws (`report.render`) reads this and nothing
+else, so that results.md and accuracy.png can be redrawn without running anything again.
+"""
+
+import os
+import platform
+import statistics
+
+import numpy as np
+
+from .. import __version__
+
+
+def quote_summary(row, quote, runs):
+    """The seeds' values of ``quote``'s statistic and how they compare with the figure.
+
+    Compared with the figure is the median over seeds, except when the source's figure is the
+    best of several runs (``row.best_of > 1``): then our maximum over seeds.
+    """
+    values = [quote.of(run.percent) for run in runs]
+    median = statistics.median(values)
+    compare = "max" if row.best_of > 1 else "median"
+    ours = max(values) if compare == "max" else median
+    return {
+        "quote": str(quote), "statistic": quote.statistic, "epoch": quote.epoch,
+        "relation": quote.relation, "book": quote.value, "median": _round(median),
+        "min": _round(min(values)), "max": _round(max(values)), "compare": compare,
+        "difference": _round(ours - quote.value), "agrees": quote.agrees(ours),
+        "values": [_round(v) for v in values],
+    }
+
+
+def _round(x):
+    return round(float(x), 4)
+
+
+def summarize(report):
+    """results.json's content: one entry per row with the issue's keys (book, median, min,
+    max, seeds, seconds: those of the headline figure, accuracies in percent), plus every
+    quoted figure, the configuration and each run's accuracy curve."""
+    rows = []
+    for row in report.rows:
+        runs = report.runs_of(row)
+        quotes = [quote_summary(row, quote, runs) for quote in row.quotes]
+        headline = quotes[-1]
+        rows.append({
+            "id": row.id,
+            **{key: headline[key] for key in ("book", "median", "min", "max")},
+            "seeds": len(runs),
+            "seconds": _round(sum(run.seconds for run in runs)),
+            **{key: headline[key] for key in ("quote", "statistic", "compare", "difference",
+                                              "agrees")},
+            "quotes": quotes,
+            "source": row.source,
+            "setup": row.setup(),
+            "config": {"program": row.program, "sizes": list(row.sizes), "cost": row.cost,
+                       "init": row.init, "train": row.train, "epochs": row.epochs,
+                       "batch": row.batch, "eta": row.eta, "lmbda": row.lmbda,
+                       "eval": row.eval, "best_of": row.best_of},
+            "epochs_run": report.epochs[row.id],
+            "runs": [{"seed": run.seed, "seconds": _round(run.seconds),
+                      "blas_threads": run.blas_threads, "n_eval": run.n_eval,
+                      "accuracy": [_round(a) for a in run.percent]} for run in runs],
+        })
+    suite = report.suite
+    return {
+        "suite": suite.name, "title": suite.title, "source": suite.source,
+        "rows": rows,
+        "wall_seconds": _round(report.wall_seconds),
+        "seed_values": report.seeds,
+        "quick": report.quick,
+        "jobs": report.jobs,
+        "blas_threads": sorted({run.blas_threads for run in report.runs}, key=str),
+        "dtype": "float64",
+        "cpu_count": os.cpu_count(),
+        "load_average_at_start": [round(x, 2) for x in report.load_average],
+        "started": report.started,
+        "command": report.command,
+        "fastnet": __version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+    }
