@@ -3,11 +3,14 @@ matrix-based, with numba kernels, cross-checked against the book's per-example c
 
 __version__ = "0.1.0"
 
+from .confusion import confusion_matrix
 from .costs import COSTS, CrossEntropyCost, LogLikelihoodCost, QuadraticCost
 from .data import load_mnist, one_hot
+from .digit_image import read_digit
 from .model_file import load
 from .network import Network
 from .train import DivergenceError, History
 
 __all__ = ["__version__", "load_mnist", "one_hot", "Network", "load", "History",
-           "DivergenceError", "COSTS", "QuadraticCost", "CrossEntropyCost", "LogLikelihoodCost"]
+           "DivergenceError", "COSTS", "QuadraticCost", "CrossEntropyCost", "LogLikelihoodCost",
+           "confusion_matrix", "read_digit"]

@@ -6,11 +6,11 @@ import argparse
 import sys
 
 from . import __version__
-from .commands import bench, data, evaluate, reproduce, train
+from .commands import bench, data, evaluate, plot, predict, reproduce, train
 from .commands.common import EXIT_USAGE, CommandError
 
 # In the order `fastnet --help` lists them.
-COMMANDS = (data, reproduce, train, evaluate, bench)
+COMMANDS = (data, reproduce, train, evaluate, predict, plot, bench)
 
 
 def build_parser():

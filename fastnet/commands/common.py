@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 
-from .. import atomic_file
+from .. import atomic_file, model_file
 from ..checks import check_count
 from ..data import load_mnist, locate_data
 
@@ -74,6 +74,18 @@ def evaluation_split(args, splits):
     """The (X, y) of load_mnist's ``splits`` that ``args.eval`` (one of EVAL_SETS) names."""
     _, validation, test = splits
     return validation if args.eval == "validation" else test
+
+
+# -- models ----------------------------------------------------------------------------------
+
+def load_model(path):
+    """`model_file.load`, with a missing or damaged model file as a CommandError."""
+    try:
+        return model_file.load(path)
+    except OSError as e:
+        raise CommandError(f"{path}: cannot read the model file ({e.strerror or e})") from e
+    except ValueError as e:
+        raise CommandError(e) from e
 
 
 # -- outputs ---------------------------------------------------------------------------------

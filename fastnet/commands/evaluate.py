@@ -1,9 +1,18 @@
 """`fastnet evaluate`: the accuracy of a saved model (`fastnet train --save`, or network2.py's
-save) on the validation or the test set."""
+save) on the validation or the test set; with --confusion also its confusion matrix, and with
+--out DIR the heat map of it and the misclassified images it was surest about."""
 
-from .. import model_file
-from ..data import N_CLASSES
-from .common import EVAL_SETS, CommandError, add_data_option, evaluation_split, load_data
+from pathlib import Path
+
+import numpy as np
+
+from .. import confusion, plots
+from ..data import IMAGE_SHAPE, N_CLASSES
+from ..plot_extra import MissingPlotExtra, require
+from .common import (EVAL_SETS, CommandError, add_data_option, check_writable, evaluation_split,
+                     load_data, load_model)
+
+N_ERRORS = 24  # misclassified images in errors.png: three rows of plots.GRID_COLUMNS
 
 
 def register(subparsers):
@@ -14,22 +23,77 @@ def register(subparsers):
     add_data_option(evaluate)
     evaluate.add_argument("--eval", choices=EVAL_SETS, default="test",
                           help="the set to score on (default: test)")
+    evaluate.add_argument("--confusion", action="store_true",
+                          help="also print the confusion matrix, each digit's recall and "
+                               "precision, and the most frequent confusions")
+    evaluate.add_argument("--out", metavar="DIR",
+                          help="with --confusion (implied), write DIR/confusion.png (a heat "
+                               "map) and DIR/errors.png (the misclassified images the network "
+                               "was surest about); DIR is made if needed")
     evaluate.set_defaults(run=cmd_evaluate)
 
 
 def cmd_evaluate(args):
-    try:
-        net = model_file.load(args.model)
-    except OSError as e:
-        raise CommandError(f"{args.model}: cannot read the model file ({e.strerror or e})") from e
-    except ValueError as e:
-        raise CommandError(e) from e
+    pictures = _picture_paths(args.out) if args.out is not None else None
+    net = load_model(args.model)
     _, splits = load_data(args)
     X, y = evaluation_split(args, splits)
     if net.sizes[0] != X.shape[0] or net.sizes[-1] != N_CLASSES:
         raise CommandError(f"{args.model}: a network with sizes {net.sizes} does not fit the "
                            f"data ({X.shape[0]} pixels in, {N_CLASSES} digits out)")
-    correct = net.accuracy(X, y)
-    n = X.shape[1]
-    print(f"{args.model}: {correct} / {n} ({correct / n:.2%}) on the {args.eval} set")
+    if not (args.confusion or pictures):
+        correct = net.accuracy(X, y)
+        _print_accuracy(args, correct, X.shape[1])
+        return 0
+
+    outputs = net.feedforward(X)
+    predicted = np.argmax(outputs, axis=0)
+    matrix = confusion.count(y, predicted, N_CLASSES)
+    _print_accuracy(args, int(np.trace(matrix)), X.shape[1])
+    print(f"\nConfusion matrix on the {args.eval} set (rows: the true digit, columns: the "
+          f"digit read)")
+    print("\n".join(confusion.report(matrix)))
+    if pictures:
+        _write_pictures(pictures, matrix, X, y, outputs, predicted, args.eval)
     return 0
+
+
+def _print_accuracy(args, correct, n):
+    print(f"{args.model}: {correct} / {n} ({correct / n:.2%}) on the {args.eval} set")
+
+
+def _picture_paths(directory):
+    """(confusion.png, errors.png) in ``directory``, made if needed and checked writable, and
+    matplotlib checked, all before any work."""
+    try:
+        require("matplotlib.pyplot")
+    except MissingPlotExtra as e:
+        raise CommandError(e) from e
+    directory = Path(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise CommandError(f"--out {directory}: cannot make the directory "
+                           f"({e.strerror or e})") from e
+    paths = directory / "confusion.png", directory / "errors.png"
+    for path in paths:
+        check_writable("--out", path)
+    return paths
+
+
+def _write_pictures(paths, matrix, X, y, outputs, predicted, eval_set):
+    confusion_path, errors_path = paths
+    wrong = np.flatnonzero(predicted != y)
+    confidence = outputs[predicted[wrong], wrong]
+    surest = wrong[np.argsort(-confidence, kind="stable")[:N_ERRORS]]
+    fields = [np.reshape(X[:, i], IMAGE_SHAPE) for i in surest]
+    if X.dtype != np.uint8:
+        fields = [np.rint(f * 256).clip(0, 255) for f in fields]
+    titles = [f"{y[i]} read as {predicted[i]} ({outputs[predicted[i], i]:.2f})" for i in surest]
+    try:
+        plots.write_confusion(matrix, confusion_path, f"confusion matrix, {eval_set} set")
+        plots.write_grid(fields, titles, errors_path, empty="no misclassified images")
+    except OSError as e:
+        raise CommandError(f"could not write the pictures into {confusion_path.parent}: "
+                           f"{e}") from e
+    print(f"\nPictures written to {confusion_path} and {errors_path}")

@@ -4,11 +4,12 @@
 without flags it is the book's chapter-1 run (network.py: [784, 30, 10], 30 epochs, mini-batch
 10, eta 3.0, quadratic cost, N(0, 1) weights, scored on the test set).  It prints the resolved
 config, one line per epoch in the book's style, and a summary; it can save the model
-(`fastnet.model_file`) and a per-epoch history, both written atomically.
+(`fastnet.model_file`), a per-epoch history and its learning curves, all written
+atomically.
 
 Exit status: 0 on success; 2 for bad input (a usage error, a missing or damaged file, an
 unwritable output); 3 when the run diverges; 130 after Ctrl-C, which stops the run after the
-current mini-batch and still writes --save and --history.
+current mini-batch and still writes --save, --history and --plot.
 """
 
 import argparse
@@ -24,6 +25,7 @@ from ..network import DTYPES, INITS, Network
 from ..train import DivergenceError
 from .common import (EVAL_SETS, EXIT_DIVERGED, EXIT_INTERRUPTED, CommandError, add_data_option,
                      check_writable, ctrl_c_exits, evaluation_split, integer, load_data, real)
+from .plot import check_plot_extra, run_label, write_learning_curves
 from .train_progress import Progress, history_document, plural, summary
 
 MONITORS = ("evaluation-cost", "training-cost", "training-accuracy")
@@ -36,7 +38,7 @@ def register(subparsers):
         "train", help="train a network on MNIST (default: the book's chapter-1 run)",
         description="Train a sigmoid network on MNIST by mini-batch SGD. Without flags: the "
                     "book's chapter-1 run. Exit status 2 for bad input, 3 if the run "
-                    "diverges, 130 after Ctrl-C (which still writes --save and --history).")
+                    "diverges, 130 after Ctrl-C (which still writes --save, --history and --plot).")
     train.add_argument("--sizes", type=_sizes, default=[784, 30, 10], metavar="N,N,...",
                        help="neurons per layer, input first (default: 784,30,10)")
     train.add_argument("--epochs", type=integer(0), default=30, metavar="N",
@@ -86,6 +88,9 @@ def register(subparsers):
     train.add_argument("--history", metavar="HISTORY.json",
                        help="write the per-epoch record as JSON (after every epoch and at "
                             "the end)")
+    train.add_argument("--plot", metavar="FILE.png",
+                       help="draw the run's learning curves, as `fastnet plot` does (needs "
+                            "the plot extra)")
     train.set_defaults(run=cmd_train)
 
 
@@ -187,13 +192,18 @@ def _sgd(net, training, evaluation, config):
 
 
 def _check_outputs(args):
-    """Fail now, not after hours of training, if --save or --history cannot be written."""
-    if (args.save is not None and args.history is not None
-            and Path(args.save).resolve() == Path(args.history).resolve()):
-        raise CommandError("--save and --history must be different files")
-    for flag, path in (("--save", args.save), ("--history", args.history)):
-        if path is not None:
-            check_writable(flag, path)
+    """Fail now, not after hours of training, if --save, --history or --plot cannot be
+    written (or, for --plot, drawn)."""
+    outputs = [(flag, path) for flag, path in (("--save", args.save), ("--history", args.history),
+                                               ("--plot", args.plot)) if path is not None]
+    for i, (flag, path) in enumerate(outputs):
+        for other, other_path in outputs[:i]:
+            if Path(path).resolve() == Path(other_path).resolve():
+                raise CommandError(f"{other} and {flag} must be different files")
+    if args.plot is not None:
+        check_plot_extra()
+    for flag, path in outputs:
+        check_writable(flag, path)
 
 
 def _check_sizes_fit_data(sizes, n_in):
@@ -223,7 +233,8 @@ def _print_config(config, origin):
 
 
 def _write_outputs(net, args, config, history, diverged):
-    """Write --save and --history; one failing does not keep the other from being written."""
+    """Write --save, --history and --plot (when an epoch was done); one failing does not keep
+    the others from being written."""
     failures = []
     if args.save is not None:
         try:
@@ -238,6 +249,13 @@ def _write_outputs(net, args, config, history, diverged):
             print(f"History written to {args.history}")
         except OSError as e:
             failures.append(f"could not write --history {args.history}: {e}")
+    if args.plot is not None and history.epochs:
+        try:
+            write_learning_curves([(run_label(config), history_document(history, config))],
+                                  args.plot)
+            print(f"Learning curves written to {args.plot}")
+        except CommandError as e:
+            failures.append(str(e))
     if failures:
         raise CommandError("; ".join(failures))
 

@@ -1,0 +1,135 @@
+"""`fastnet plot`: learning curves from the --history files of `fastnet train`, one panel per
+monitored quantity, one line per file, labelled from its config.  `fastnet train --plot`
+draws the same for the run it has just done, through `write_learning_curves`."""
+
+import json
+import math
+from pathlib import Path
+
+from .. import plots
+from ..plot_extra import MissingPlotExtra, require
+from .common import CommandError, check_writable
+
+# The settings a curve's label may name, in the order it names them, and how.
+LABELLED = (
+    ("sizes", lambda v: "-".join(map(str, v))),
+    ("cost", str),
+    ("init", lambda v: f"init {v}"),
+    ("eta", lambda v: f"eta {v:g}"),
+    ("lmbda", lambda v: f"lmbda {v:g}"),
+    ("momentum", lambda v: f"mu {v:g}"),
+    ("mini_batch_size", lambda v: f"mini-batch {v}"),
+    ("train_size", lambda v: f"{v} training images"),
+    ("dtype", str),
+    ("schedule", lambda v: "schedule" if v else "no schedule"),
+    ("early_stopping", lambda v: f"early stopping {v}" if v else "no early stopping"),
+    ("threads", lambda v: f"{v} threads"),
+    ("seed", lambda v: f"seed {v}"),
+)
+# What a label for one run names, when there is nothing to tell it from.
+ONE_RUN = ("sizes", "cost", "eta", "lmbda", "momentum", "mini_batch_size")
+
+
+def register(subparsers):
+    plot = subparsers.add_parser(
+        "plot", help="draw learning curves from --history files",
+        description="Draw the learning curves of one or more `fastnet train --history` "
+                    "files: a panel per monitored quantity, a line per file. Needs the plot "
+                    "extra (pip install -e '.[plot]').")
+    plot.add_argument("histories", nargs="+", metavar="HISTORY.json",
+                      help="files written by `fastnet train --history`")
+    plot.add_argument("--out", metavar="FILE.png", required=True, help="the picture to write")
+    plot.set_defaults(run=cmd_plot)
+
+
+def cmd_plot(args):
+    check_plot_extra()
+    check_writable("--out", args.out)
+    docs = [read_history(path) for path in args.histories]
+    write_learning_curves(list(zip(labels(docs, args.histories), docs)), args.out)
+    print(f"Learning curves written to {args.out}")
+    return 0
+
+
+def check_plot_extra():
+    """CommandError now, before any work, unless matplotlib is installed."""
+    try:
+        require("matplotlib.pyplot")
+    except MissingPlotExtra as e:
+        raise CommandError(e) from e
+
+
+def write_learning_curves(runs, path):
+    """`plots.write_curves` with a failure to write as a CommandError."""
+    try:
+        plots.write_curves(runs, path)
+    except OSError as e:
+        raise CommandError(f"could not write {path}: {e}") from e
+
+
+def labels(docs, paths):
+    """A label per history document: for one run its main settings; for several the settings
+    in which they differ, else the file names."""
+    configs = [doc["config"] for doc in docs]
+    if len(configs) == 1:
+        return [run_label(configs[0])]
+    differing = [key for key, _ in LABELLED
+                 if len({json.dumps(c.get(key), sort_keys=True) for c in configs}) > 1]
+    if not differing:
+        return [Path(p).name for p in paths]
+    return [_describe(c, differing) for c in configs]
+
+
+def run_label(config):
+    """The label of a run's curves when there is no other run to tell it from."""
+    return _describe(config, ONE_RUN)
+
+
+def _describe(config, keys):
+    words = []
+    for key, spell in LABELLED:
+        if key in keys and key in config:
+            value = config[key]
+            if key == "momentum" and not value and keys is ONE_RUN:
+                continue  # plain SGD: nothing to say
+            words.append("-" if value is None else spell(value))
+    return ", ".join(words) or "run"
+
+
+def read_history(path):
+    """The document of a --history file, checked enough to draw it; CommandError if not."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+    except OSError as e:
+        raise CommandError(f"{path}: cannot read it ({e.strerror or e})") from e
+    except (ValueError, UnicodeDecodeError) as e:
+        raise CommandError(f"{path}: not a fastnet --history file (not JSON: {e})") from e
+    problem = _history_problem(doc)
+    if problem:
+        raise CommandError(f"{path}: not a fastnet --history file ({problem})")
+    if not doc["epochs"]:
+        raise CommandError(f"{path}: holds no epochs to plot")
+    return doc
+
+
+def _history_problem(doc):
+    if not isinstance(doc, dict) or not isinstance(doc.get("config"), dict):
+        return "no config object"
+    if not isinstance(doc.get("epochs"), list):
+        return "no epochs list"
+    for i, record in enumerate(doc["epochs"]):
+        if not isinstance(record, dict) or not _is_int(record.get("epoch")):
+            return f"epochs[{i}] has no whole epoch number"
+        for key, _, _ in plots.CURVES:
+            if key in record and not _is_real(record[key]):
+                return f"epochs[{i}].{key} is not a finite number"
+    return None
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_real(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
