@@ -38,6 +38,9 @@ MIN_CONTRAST = 48
 # Ink fainter than this fraction of the strongest counts as paper: it keeps JPEG ripples and
 # paper texture out of the bounding box, at the cost of the faintest edge of a stroke.
 INK_FLOOR = 0.1
+# A larger picture (a phone's photo) is first shrunk to this longer side: the digit ends up
+# 20 pixels tall anyway, and it keeps a 12-megapixel photo from costing hundreds of MB.
+MAX_SIDE = 1024
 
 
 def read_digit(source):
@@ -79,10 +82,14 @@ def _open(path, Image):
 
 
 def _grey(image, Image):
-    """The picture as float64 grey levels 0..255, upright (by its EXIF orientation)."""
+    """The picture as float64 grey levels 0..255, upright (by its EXIF orientation), its
+    longer side at most MAX_SIDE."""
     from PIL import ImageOps
 
     image = ImageOps.exif_transpose(image)
+    if max(image.size) > MAX_SIDE:
+        image = image.copy()
+        image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BOX)
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         rgba = image.convert("RGBA")
         alpha = np.asarray(rgba.getchannel("A"), np.float64)

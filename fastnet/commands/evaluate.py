@@ -86,9 +86,7 @@ def _write_pictures(paths, matrix, X, y, outputs, predicted, eval_set):
     wrong = np.flatnonzero(predicted != y)
     confidence = outputs[predicted[wrong], wrong]
     surest = wrong[np.argsort(-confidence, kind="stable")[:N_ERRORS]]
-    fields = [np.reshape(X[:, i], IMAGE_SHAPE) for i in surest]
-    if X.dtype != np.uint8:
-        fields = [np.rint(f * 256).clip(0, 255) for f in fields]
+    fields = [np.reshape(X[:, i], IMAGE_SHAPE) for i in surest]  # load_data's pixel bytes
     titles = [f"{y[i]} read as {predicted[i]} ({outputs[predicted[i], i]:.2f})" for i in surest]
     try:
         plots.write_confusion(matrix, confusion_path, f"confusion matrix, {eval_set} set")

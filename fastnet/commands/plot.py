@@ -30,12 +30,14 @@ LABELLED = (
 ONE_RUN = ("sizes", "cost", "eta", "lmbda", "momentum", "mini_batch_size")
 
 
+DESCRIPTION = ("Draw the learning curves of one or more `fastnet train --history` files: a "
+               "panel per monitored quantity, a line per file. Needs the plot extra "
+               "(pip install -e '.[plot]').")
+
+
 def register(subparsers):
-    plot = subparsers.add_parser(
-        "plot", help="draw learning curves from --history files",
-        description="Draw the learning curves of one or more `fastnet train --history` "
-                    "files: a panel per monitored quantity, a line per file. Needs the plot "
-                    "extra (pip install -e '.[plot]').")
+    plot = subparsers.add_parser("plot", help="draw learning curves from --history files",
+                                 description=DESCRIPTION)
     plot.add_argument("histories", nargs="+", metavar="HISTORY.json",
                       help="files written by `fastnet train --history`")
     plot.add_argument("--out", metavar="FILE.png", required=True, help="the picture to write")

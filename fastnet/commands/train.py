@@ -38,7 +38,8 @@ def register(subparsers):
         "train", help="train a network on MNIST (default: the book's chapter-1 run)",
         description="Train a sigmoid network on MNIST by mini-batch SGD. Without flags: the "
                     "book's chapter-1 run. Exit status 2 for bad input, 3 if the run "
-                    "diverges, 130 after Ctrl-C (which still writes --save, --history and --plot).")
+                    "diverges, 130 after Ctrl-C (which still writes --save, --history and "
+                    "--plot).")
     train.add_argument("--sizes", type=_sizes, default=[784, 30, 10], metavar="N,N,...",
                        help="neurons per layer, input first (default: 784,30,10)")
     train.add_argument("--epochs", type=integer(0), default=30, metavar="N",
