@@ -3,7 +3,7 @@ save) on the validation or the test set."""
 
 from .. import model_file
 from ..data import N_CLASSES
-from .common import EVAL_SETS, CommandError, add_data_option, evaluation_split, load_data
+from .common import EVAL_SETS, CommandError, add_data_option, first_run_note, load_data
 
 
 def register(subparsers):
@@ -18,14 +18,14 @@ def register(subparsers):
 
 
 def cmd_evaluate(args):
+    first_run_note("float64")  # model_file.load builds a Network, which compiles the kernels
     try:
         net = model_file.load(args.model)
     except OSError as e:
         raise CommandError(f"{args.model}: cannot read the model file ({e.strerror or e})") from e
     except ValueError as e:
         raise CommandError(e) from e
-    _, splits = load_data(args)
-    X, y = evaluation_split(args, splits)
+    _, (X, y) = load_data(args, split=args.eval)  # only the set it scores
     if net.sizes[0] != X.shape[0] or net.sizes[-1] != N_CLASSES:
         raise CommandError(f"{args.model}: a network with sizes {net.sizes} does not fit the "
                            f"data ({X.shape[0]} pixels in, {N_CLASSES} digits out)")
