@@ -3,14 +3,34 @@ matrix-based, with numba kernels, cross-checked against the book's per-example c
 
 __version__ = "0.1.0"
 
-from .confusion import confusion_matrix
-from .costs import COSTS, CrossEntropyCost, LogLikelihoodCost, QuadraticCost
-from .data import load_mnist, one_hot
-from .digit_image import read_digit
-from .model_file import load
-from .network import Network
-from .train import DivergenceError, History
+import importlib
+
+# Each public name and the module it comes from.  They are imported on first use (PEP 562),
+# so that `import fastnet.cli` is quick and the `fastnet` command is already listening for
+# Ctrl-C when numba loads.
+_EXPORTS = {
+    "confusion_matrix": "confusion",
+    "COSTS": "costs", "QuadraticCost": "costs", "CrossEntropyCost": "costs",
+    "LogLikelihoodCost": "costs",
+    "load_mnist": "data", "one_hot": "data",
+    "read_digit": "digit_image",
+    "load": "model_file",
+    "Network": "network",
+    "DivergenceError": "train", "History": "train",
+}
 
 __all__ = ["__version__", "load_mnist", "one_hot", "Network", "load", "History",
            "DivergenceError", "COSTS", "QuadraticCost", "CrossEntropyCost", "LogLikelihoodCost",
            "confusion_matrix", "read_digit"]
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -1,37 +1,122 @@
 """The `fastnet` command: the top-level parser, one subcommand per module of
-`fastnet.commands`, and the mapping of a `CommandError` to one line and exit status 2.
+`fastnet.commands`, and what every command's outcome becomes: one line and an exit status.
+
+Exit status (`commands.status`): 0 success; 1 a failure after the work began (the
+message says what was not saved); 2 bad input or usage, found before any work; 3 a training
+run that diverged; 130 Ctrl-C.  Every message is one line prefixed with the command,
+``fastnet train: error: ...``, usage errors included, never a traceback.
 """
 
 import argparse
+import importlib
 import sys
 
 from . import __version__
-from .commands import bench, data, evaluate, plot, predict, reproduce, train
-from .commands.common import EXIT_USAGE, CommandError
+from .commands.status import EXIT_INTERRUPTED, EXIT_STATUSES, interrupted_message
 
-# In the order `fastnet --help` lists them.
-COMMANDS = (data, reproduce, train, evaluate, predict, plot, bench)
+# The subcommand modules, in the order `fastnet --help` lists them; imported in main(), so
+# that a Ctrl-C while numpy and numba load is reported like any other.
+COMMAND_MODULES = ("data", "reproduce", "train", "evaluate", "predict", "plot", "bench")
 
 
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="fastnet",
         description="Nielsen's sigmoid MNIST networks, matrix-based and numba-jitted.",
+        epilog=EXIT_STATUSES,
     )
     parser.add_argument("--version", action="version", version=f"fastnet {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in COMMANDS:
-        command.register(subparsers)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f".commands.{name}", __package__).register(subparsers)
+    _remember_parsers(parser)
     return parser
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    """Run the command ``argv`` (default: sys.argv[1:]) and return its exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        return args.run(args)
-    except CommandError as e:
-        print(f"fastnet: error: {e}", file=sys.stderr)
-        return EXIT_USAGE
+        from .commands.common import CommandError
+
+        parser = build_parser()
+        args, extra = parser.parse_known_args(_negative_values(parser, argv))
+        if extra:  # in the words of the subcommand that was given them, with its usage
+            args.parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        try:
+            return args.run(args)
+        except CommandError as e:
+            print(f"{args.parser.prog}: error: {e}", file=sys.stderr)
+            return e.status
+    except KeyboardInterrupt as e:
+        print(f"{_prog(argv)}: {interrupted_message(e)}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _prog(argv):
+    """``fastnet`` and the subcommand words of ``argv`` ("fastnet reproduce seed"), for a
+    Ctrl-C that may come before the parser is built."""
+    words = ["fastnet"]
+    if argv and argv[0] in COMMAND_MODULES:
+        words.append(argv[0])
+        if argv[0] == "reproduce" and len(argv) > 1 and not argv[1].startswith("-"):
+            words.append(argv[1])
+    return " ".join(words)
+
+
+def _subcommands(parser):
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices
+    return {}
+
+
+def _remember_parsers(parser):
+    """Give every parser's namespace ``parser``: the innermost subcommand's, whose usage a
+    late usage error prints; and the exit statuses under every --help."""
+    parser.set_defaults(parser=parser)
+    if parser.epilog is None:
+        parser.epilog = EXIT_STATUSES
+    for sub in _subcommands(parser).values():
+        _remember_parsers(sub)
+
+
+def _negative_values(parser, argv):
+    """``argv`` with ``--opt -x``, where --opt takes a value and -x reads as a number
+    (-inf, -1e3, -nan), joined to ``--opt=-x``: argparse would take -x for an option and
+    say "expected one argument" instead of why the value is refused."""
+    takes_value = set()
+    stack = [parser]
+    while stack:
+        node = stack.pop()
+        stack.extend(_subcommands(node).values())
+        for action in node._actions:
+            if action.option_strings and action.nargs != 0:
+                takes_value.update(action.option_strings)
+    out = []
+    i = 0
+    while i < len(argv):
+        word = argv[i]
+        if word == "--":
+            out.extend(argv[i:])
+            break
+        if word in takes_value and i + 1 < len(argv) and _is_negative_number(argv[i + 1]):
+            out.append(f"{word}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(word)
+        i += 1
+    return out
+
+
+def _is_negative_number(word):
+    if not word.startswith("-"):
+        return False
+    try:
+        float(word)
+    except ValueError:
+        return False
+    return True
 
 
 if __name__ == "__main__":

@@ -28,6 +28,9 @@ IMAGE_SHAPE = (28, 28)
 N_PIXELS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]
 N_CLASSES = 10
 
+# The splits load_mnist returns, in its order.
+SPLITS = ("training", "validation", "test")
+
 # The four IDX files, by their original names; each may also be stored gzipped as NAME.gz.
 TRAIN_IMAGES = "train-images-idx3-ubyte"
 TRAIN_LABELS = "train-labels-idx1-ubyte"
@@ -79,7 +82,7 @@ def locate_data(path=None):
     )
 
 
-def load_mnist(path=None, dtype=np.float64):
+def load_mnist(path=None, dtype=np.float64, split=None):
     """Load MNIST split as in the book's mnist.pkl.gz.
 
     path : None (the bundled copy, or $FASTNET_DATA when set), a directory holding the four IDX
@@ -95,14 +98,21 @@ def load_mnist(path=None, dtype=np.float64):
     training is the first 50,000 images of the official training file, validation the last
     10,000 (for other IDX data sets: the last sixth), test the official test file.
 
+    split : None (all three), or one of SPLITS, to load and return only that `(X, y)` pair:
+        "test" reads only the test files of an IDX directory (the training files need not be
+        there); "training" and "validation" read the training files.
+
     Raises FileNotFoundError when the data is missing, and ValueError, naming the file, when a
     file is damaged or not what it should be. The bundled files are checked against their sha256.
     """
     dtype = _check_dtype(dtype)
+    if split is not None and split not in SPLITS:
+        raise ValueError(f"split must be None or one of {', '.join(SPLITS)}, not {split!r}")
     where, _ = locate_data(path)
     if where.is_dir():
-        return _load_idx_dir(where, dtype)
-    return _load_pickle(where, dtype)
+        return _load_idx_dir(where, dtype, split)
+    splits = _load_pickle(where, dtype)
+    return splits if split is None else splits[SPLITS.index(split)]
 
 
 def one_hot(y, k=N_CLASSES, dtype=np.float64):
@@ -156,21 +166,24 @@ def _split_sizes(n):
 # IDX
 
 
-def _load_idx_dir(directory, dtype):
+def _load_idx_dir(directory, dtype, split=None):
     verify = any(directory.resolve() == d.resolve() for d in bundled_dirs() if d.is_dir())
-    files = {stem: _find_idx(directory, stem)
-             for stem in (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS)}
+    stems = (() if split == "test" else (TRAIN_IMAGES, TRAIN_LABELS)) + (
+        (TEST_IMAGES, TEST_LABELS) if split in (None, "test") else ())
+    files = {stem: _find_idx(directory, stem) for stem in stems}
     if verify:
         for file in files.values():
             _check_sha256(file)
-    train_X, train_y = _read_pair(files[TRAIN_IMAGES], files[TRAIN_LABELS])
-    test_X, test_y = _read_pair(files[TEST_IMAGES], files[TEST_LABELS])
-    n_train, _ = _split_sizes(len(train_y))
-    return (
-        (_pixels(train_X[:n_train], dtype), train_y[:n_train]),
-        (_pixels(train_X[n_train:], dtype), train_y[n_train:]),
-        (_pixels(test_X, dtype), test_y),
-    )
+    loaded = {}
+    if TRAIN_IMAGES in files:
+        train_X, train_y = _read_pair(files[TRAIN_IMAGES], files[TRAIN_LABELS])
+        n_train, _ = _split_sizes(len(train_y))
+        loaded["training"] = (_pixels(train_X[:n_train], dtype), train_y[:n_train])
+        loaded["validation"] = (_pixels(train_X[n_train:], dtype), train_y[n_train:])
+    if TEST_IMAGES in files:
+        test_X, test_y = _read_pair(files[TEST_IMAGES], files[TEST_LABELS])
+        loaded["test"] = (_pixels(test_X, dtype), test_y)
+    return loaded[split] if split is not None else tuple(loaded[name] for name in SPLITS)
 
 
 def _find_idx(directory, stem):

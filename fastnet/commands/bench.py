@@ -3,7 +3,7 @@ side (`fastnet.bench`), print the table and write it as JSON if asked."""
 
 from ..bench import implementations, table, timing
 from ..bench.implementations import PEERS
-from .common import CommandError, add_data_option, check_writable, load_data
+from .common import CommandError, add_data_option, check_writable, first_run_note, load_data
 
 
 def register(subparsers):
@@ -27,6 +27,7 @@ def cmd_bench(args):
         check_writable("--json", args.json)
     _, (train, evaluation, _) = load_data(args)
     plan = timing.QUICK if args.quick else timing.FULL
+    first_run_note("float64")
     for name in PEERS:
         if not implementations.installed(name):
             print(f"{name}: not installed (pip install -e \".[compare]\" adds it)")

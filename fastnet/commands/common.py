@@ -3,8 +3,9 @@
 types.
 
 A problem with the user's input (missing or damaged data, an unwritable output, ...) is raised
-as `CommandError` and reported by `fastnet.cli.main` as one line, `fastnet: error: <message>`,
-with exit status 2, rather than as a traceback.
+as `CommandError` and reported by `fastnet.cli.main` as one line, `fastnet COMMAND: error:
+<message>`, with exit status 2, rather than as a traceback; a failure after the work began (a
+save after training) is a `FailedAfterWork`, exit status 1.
 """
 
 import argparse
@@ -17,35 +18,38 @@ import numpy as np
 from .. import atomic_file, model_file
 from ..checks import check_count
 from ..data import load_mnist, locate_data
-
-EXIT_USAGE = 2  # bad input: a CommandError, or a usage error argparse reports
-EXIT_DIVERGED = 3  # `fastnet train`: the run diverged
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for a run ended by Ctrl-C
+from .status import EXIT_FAILURE, EXIT_USAGE, Interrupted
 
 # The sets a network can be scored on: load_mnist's second and third splits.
 EVAL_SETS = ("validation", "test")
 
 
 class CommandError(Exception):
-    """A user-facing failure: main() prints the message and exits with status 2."""
+    """A user-facing failure: main() prints the message and exits with ``status``, 2 (bad
+    input found before any work)."""
+
+    status = EXIT_USAGE
 
 
-def interrupted(message):
-    """Report a Ctrl-C as the one line ``fastnet: <message>``; returns EXIT_INTERRUPTED."""
-    print(f"fastnet: {message}", file=sys.stderr)
-    return EXIT_INTERRUPTED
+class FailedAfterWork(CommandError):
+    """A failure after the work began (writing the trained model): exit status 1; the message
+    says what was not saved."""
+
+    status = EXIT_FAILURE
 
 
 def ctrl_c_exits(message):
-    """Decorate a command's run function so that a Ctrl-C reaching it ends the command with
-    `interrupted(message)` rather than a traceback."""
+    """Decorate a command's run function so that a Ctrl-C reaching it is reported as
+    ``message`` (main() reports any other Ctrl-C as "interrupted (Ctrl-C)")."""
     def decorate(run):
         @functools.wraps(run)
         def run_until_ctrl_c(args):
             try:
                 return run(args)
+            except Interrupted:
+                raise
             except KeyboardInterrupt:
-                return interrupted(message)
+                raise Interrupted(message) from None
         return run_until_ctrl_c
     return decorate
 
@@ -60,12 +64,12 @@ def add_data_option(parser):
     )
 
 
-def load_data(args, dtype=np.uint8):
+def load_data(args, dtype=np.uint8, split=None):
     """load_mnist() for a subcommand with a --data option, and where the data came from:
-    ((path, origin), splits).  uint8 by default, since the engine takes raw pixel bytes and one
-    byte per pixel is an eighth of float64."""
+    ((path, origin), splits), or with ``split``, only that split's (X, y).  uint8 by default,
+    since the engine takes raw pixel bytes and one byte per pixel is an eighth of float64."""
     try:
-        return locate_data(args.data), load_mnist(args.data, dtype)
+        return locate_data(args.data), load_mnist(args.data, dtype, split)
     except (OSError, ValueError) as e:
         raise CommandError(e) from e
 
@@ -130,3 +134,37 @@ def real(requirement, accept):
             raise argparse.ArgumentTypeError(f"must be {requirement}, not {text}")
         return value
     return parse
+
+
+# -- the first run ---------------------------------------------------------------------------
+
+# What the one line before compiling says it takes (measured, docs/benchmarks.md: the
+# kernels of one dtype, compiled on the 2-core machine, idle to loaded).
+COMPILE_TIME = "about 15-40 s"
+
+
+def first_run_note(dtype, prog="fastnet"):
+    """Say on stderr, before the silence, that numba is about to compile the kernels for
+    ``dtype``, when they are not in numba's on-disk cache (the cache is checked, not
+    loaded)."""
+    if not _kernels_cached(np.dtype(dtype).name):
+        print(f"{prog}: compiling the numba kernels for {np.dtype(dtype).name} (first run on "
+              f"this machine, {COMPILE_TIME}; later runs load them from numba's cache) ...",
+              file=sys.stderr, flush=True)
+
+
+def _kernels_cached(dtype_name):
+    """Whether numba's cache index lists every kernel, and some of them for arrays of
+    ``dtype_name``: a cheap look at the index files, through numba internals; any surprise
+    there counts as not cached (so the note is printed)."""
+    try:
+        import numba
+
+        from .. import kernels
+
+        indexes = [value._cache._cache_file._load_index() for value in vars(kernels).values()
+                   if isinstance(value, numba.core.dispatcher.Dispatcher)]
+    except Exception:  # a NullCache (no cache directory), or numba's internals changed
+        return False
+    return (bool(indexes) and all(indexes)
+            and any(f"array({dtype_name}," in str(key).lower() for index in indexes for key in index))

@@ -1,8 +1,7 @@
 """`fastnet data`: where the data comes from and the size of each split."""
 
+from ..data import SPLITS
 from .common import add_data_option, load_data
-
-SPLITS = ("training", "validation", "test")
 
 
 def register(subparsers):

@@ -9,7 +9,7 @@ import numpy as np
 from .. import confusion, plots
 from ..data import IMAGE_SHAPE, N_CLASSES
 from ..plot_extra import MissingPlotExtra, require
-from .common import (EVAL_SETS, CommandError, add_data_option, check_writable, evaluation_split,
+from .common import (EVAL_SETS, CommandError, add_data_option, check_writable, first_run_note,
                      load_data, load_model)
 
 N_ERRORS = 24  # misclassified images in errors.png: three rows of plots.GRID_COLUMNS
@@ -35,9 +35,9 @@ def register(subparsers):
 
 def cmd_evaluate(args):
     pictures = _picture_paths(args.out) if args.out is not None else None
+    first_run_note("float64")  # loading the model builds a Network, which compiles the kernels
     net = load_model(args.model)
-    _, splits = load_data(args)
-    X, y = evaluation_split(args, splits)
+    _, (X, y) = load_data(args, split=args.eval)  # only the set it scores
     if net.sizes[0] != X.shape[0] or net.sizes[-1] != N_CLASSES:
         raise CommandError(f"{args.model}: a network with sizes {net.sizes} does not fit the "
                            f"data ({X.shape[0]} pixels in, {N_CLASSES} digits out)")

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from ..experiments import report, runner, summary
 from ..experiments.suites import SUITES, ExperimentError, select_rows
-from .common import CommandError, add_data_option, interrupted, load_data
+from .common import CommandError, add_data_option, first_run_note, load_data
+from .status import Interrupted
 
 
 def register(subparsers):
@@ -58,11 +59,12 @@ def _reproduce(args):
         except OSError as e:
             raise ExperimentError(f"cannot write the results into {args.out}: {e}") from e
     (data_path, _), splits = load_data(args)
+    first_run_note("float64")  # each worker compiles them, or loads them from the cache
     try:
         done = runner.reproduce(suite.name, seeds, args.only, args.quick, args.jobs, data_path,
                                 splits, progress=sys.stderr)
     except KeyboardInterrupt:
-        return interrupted("interrupted; nothing written")
+        raise Interrupted("interrupted (Ctrl-C); nothing written") from None
     done.command = _command_line(args, seeds)
     summarized = summary.summarize(done)
     if suite.epoch_tables:

@@ -7,9 +7,11 @@ config, one line per epoch in the book's style, and a summary; it can save the m
 (`fastnet.model_file`), a per-epoch history and its learning curves, all written
 atomically.
 
-Exit status: 0 on success; 2 for bad input (a usage error, a missing or damaged file, an
-unwritable output); 3 when the run diverges; 130 after Ctrl-C, which stops the run after the
-current mini-batch and still writes --save, --history and --plot.
+Exit status: 0 on success; 1 when --save, --history or --plot cannot be written after
+training (the message says what was not saved); 2 for bad input found before training (a usage
+error, a missing or damaged file, an unwritable output); 3 when the run diverges; 130 after
+Ctrl-C, which stops the run after the current mini-batch and still writes --save, --history and
+--plot.
 """
 
 import argparse
@@ -23,12 +25,15 @@ from ..costs import COSTS
 from ..data import N_CLASSES
 from ..network import DTYPES, INITS, Network
 from ..train import DivergenceError
-from .common import (EVAL_SETS, EXIT_DIVERGED, EXIT_INTERRUPTED, CommandError, add_data_option,
-                     check_writable, ctrl_c_exits, evaluation_split, integer, load_data, real)
+from .common import (EVAL_SETS, CommandError, FailedAfterWork, add_data_option, check_writable,
+                     ctrl_c_exits, evaluation_split, first_run_note, integer, load_data, real)
 from .plot import check_plot_extra, run_label, write_learning_curves
-from .train_progress import Progress, history_document, plural, summary
+from .status import EXIT_DIVERGED, EXIT_INTERRUPTED
+from .train_progress import BestEpoch, Progress, history_document, plural, saved_note, summary
 
 MONITORS = ("evaluation-cost", "training-cost", "training-accuracy")
+# What --save keeps: the last epoch's weights, or the best epoch's.
+KEEP = ("last", "best")
 # The engine's patience when --schedule is given without --early-stopping (the book's 10).
 SCHEDULE_PATIENCE = 10
 
@@ -37,9 +42,10 @@ def register(subparsers):
     train = subparsers.add_parser(
         "train", help="train a network on MNIST (default: the book's chapter-1 run)",
         description="Train a sigmoid network on MNIST by mini-batch SGD. Without flags: the "
-                    "book's chapter-1 run. Exit status 2 for bad input, 3 if the run "
-                    "diverges, 130 after Ctrl-C (which still writes --save, --history and "
-                    "--plot).")
+                    "book's chapter-1 run. Exit status 1 if --save, --history or --plot "
+                    "cannot be written after training, 2 for bad input found before training, "
+                    "3 if the run diverges, 130 after Ctrl-C (which still writes --save, "
+                    "--history and --plot).")
     train.add_argument("--sizes", type=_sizes, default=[784, 30, 10], metavar="N,N,...",
                        help="neurons per layer, input first (default: 784,30,10)")
     train.add_argument("--epochs", type=integer(0), default=30, metavar="N",
@@ -86,6 +92,10 @@ def register(subparsers):
                             "bits (default: 1)")
     train.add_argument("--save", metavar="MODEL.json",
                        help="save the trained network, in network2.py's JSON format")
+    train.add_argument("--keep", choices=KEEP, default="last",
+                       help="with --save: the weights of the last epoch, as the book keeps "
+                            "them, or of the epoch with the best evaluation accuracy "
+                            "(default: last)")
     train.add_argument("--history", metavar="HISTORY.json",
                        help="write the per-epoch record as JSON (after every epoch and at "
                             "the end)")
@@ -97,7 +107,7 @@ def register(subparsers):
 
 # Ctrl-C before training starts, or a second one during it, aborts; a first one during it stops
 # the run after the current mini-batch (train_progress.Progress).
-@ctrl_c_exits("aborted")
+@ctrl_c_exits("aborted (Ctrl-C); nothing more was written")
 def cmd_train(args):
     _check_outputs(args)
     (where, origin), splits = load_data(args)
@@ -111,6 +121,7 @@ def cmd_train(args):
     _check_sizes_fit_data(args.sizes, X.shape[0])
     config = _resolve_config(args, where, X.shape[1], evaluation[0].shape[1])
     _print_config(config, origin)
+    first_run_note(args.dtype)
     try:
         net = Network(args.sizes, cost=args.cost, init=args.init, dtype=args.dtype,
                       seed=config["seed"])
@@ -118,9 +129,10 @@ def cmd_train(args):
         raise CommandError(e) from e
 
     status = 0
+    best = BestEpoch(net)
     start = time.perf_counter()
     try:
-        history = _sgd(net, (X, y), evaluation, config)
+        history = _sgd(net, (X, y), evaluation, config, best)
     except DivergenceError as e:
         history = e.history
         print(f"fastnet: error: {e}", file=sys.stderr)
@@ -136,7 +148,7 @@ def cmd_train(args):
     elif history.stopped == "schedule":
         print(f"Stopped by the schedule: eta fell below {config['eta']:g}/128")
     print(summary(history, config, elapsed))
-    _write_outputs(net, args, config, history, diverged=status == EXIT_DIVERGED)
+    _write_outputs(net, args, config, history, best, diverged=status == EXIT_DIVERGED)
     return status
 
 
@@ -165,14 +177,22 @@ def _resolve_config(args, where, n_train, n_eval):
         "schedule": args.schedule,
         "monitor": list(args.monitor),
         "save": args.save,
+        "keep": args.keep,
         "history": args.history,
     }
 
 
-def _sgd(net, training, evaluation, config):
-    """`Network.SGD` as the config says, with Ctrl-C, the progress bar and the epoch lines
-    hooked in.  Raises DivergenceError as SGD does; other engine errors are usage errors."""
+def _sgd(net, training, evaluation, config, best):
+    """`Network.SGD` as the config says, with Ctrl-C, the progress bar, the epoch lines and
+    ``best`` (a `BestEpoch`, for --keep best) hooked in.  Raises DivergenceError as SGD does;
+    other engine errors are usage errors."""
     run = Progress(config, show_bar=sys.stderr.isatty())
+    keep_best = config["save"] is not None and config["keep"] == "best"
+
+    def on_epoch(epoch, history):
+        if keep_best:
+            best.on_epoch(epoch, history)
+        run.on_epoch(epoch, history)
     monitor = config["monitor"]
     with run.catching_ctrl_c():
         try:
@@ -184,7 +204,7 @@ def _sgd(net, training, evaluation, config):
                 monitor_training_cost="training-cost" in monitor,
                 monitor_training_accuracy="training-accuracy" in monitor,
                 mu=config["momentum"], early_stopping=config["early_stopping"],
-                schedule=config["schedule"], on_batch=run.on_batch, on_epoch=run.on_epoch,
+                schedule=config["schedule"], on_batch=run.on_batch, on_epoch=on_epoch,
                 threads=config["threads"])
         except ValueError as e:
             raise CommandError(e) from e
@@ -233,32 +253,37 @@ def _print_config(config, origin):
     sys.stdout.flush()
 
 
-def _write_outputs(net, args, config, history, diverged):
-    """Write --save, --history and --plot (when an epoch was done); one failing does not keep
-    the others from being written."""
+def _write_outputs(net, args, config, history, best, diverged):
+    """Write --save (the weights --keep names), --history and --plot (when an epoch was done);
+    one failing does not keep the others from being written, and any failing is a
+    FailedAfterWork (exit status 1) that says what was not saved."""
     failures = []
     if args.save is not None:
+        if args.keep == "best":
+            best.restore()  # no epoch completed: the weights as they are
         try:
             net.save(args.save)
-            note = " (its last finite parameters: the engine restored them)" if diverged else ""
-            print(f"Model saved to {args.save}{note}")
+            print(f"Model saved to {args.save}: "
+                  f"{saved_note(history, args.keep, best.epoch, diverged)}")
         except OSError as e:
-            failures.append(f"could not write --save {args.save}: {e}")
+            failures.append(f"could not write --save {args.save} ({e.strerror or e}): the "
+                            f"trained model was not saved")
     if args.history is not None:
         try:
             atomic_file.write_json(args.history, history_document(history, config))
             print(f"History written to {args.history}")
         except OSError as e:
-            failures.append(f"could not write --history {args.history}: {e}")
+            failures.append(f"could not write --history {args.history} ({e.strerror or e}): "
+                            f"the history was not written")
     if args.plot is not None and history.epochs:
         try:
             write_learning_curves([(run_label(config), history_document(history, config))],
                                   args.plot)
             print(f"Learning curves written to {args.plot}")
         except CommandError as e:
-            failures.append(str(e))
+            failures.append(f"{e}: the learning curves were not written")
     if failures:
-        raise CommandError("; ".join(failures))
+        raise FailedAfterWork("; ".join(failures))
 
 
 # -- argument types ----------------------------------------------------------------------------

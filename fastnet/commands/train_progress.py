@@ -1,6 +1,7 @@
 """What `fastnet train` shows and keeps as it goes: the hooks SGD calls during the run
-(`Progress`: Ctrl-C, the progress bar, a line per epoch, the history file after every epoch),
-the closing summary line and the --history document.
+(`Progress`: Ctrl-C, the progress bar, a line per epoch, the history file after every epoch;
+`BestEpoch`: the best epoch's weights, for --keep best), the closing summary line, the line
+on what --save saved, and the --history document.
 """
 
 import contextlib
@@ -69,6 +70,46 @@ class Progress:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+class BestEpoch:
+    """The parameters of the epoch with the best evaluation accuracy so far (the first, if
+    tied, as `best_epoch` picks it), copied when an epoch improves on it: SGD's on_epoch
+    hook for `fastnet train --save --keep best`."""
+
+    def __init__(self, net):
+        self.net = net
+        self.epoch = None
+        self.weights = self.biases = None
+
+    def on_epoch(self, epoch, history):
+        best = best_epoch(history)
+        if best is not None and best[0] == epoch:
+            self.epoch = epoch
+            self.weights = [w.copy() for w in self.net.weights]
+            self.biases = [b.copy() for b in self.net.biases]
+
+    def restore(self):
+        """Put the best epoch's parameters back into the network (nothing if no epoch
+        completed)."""
+        if self.epoch is not None:
+            self.net.weights, self.net.biases = self.weights, self.biases
+
+
+def saved_note(history, keep, best_epoch_saved, diverged):
+    """Which weights --save wrote, in words, for the line after the summary."""
+    if keep == "best" and best_epoch_saved is not None:
+        return f"the weights after epoch {best_epoch_saved}, the best (--keep best)"
+    last = history.epochs - 1
+    if diverged:
+        return ("the parameters before the run diverged: " +
+                (f"the weights after epoch {last}" if last >= 0 else "the initial weights"))
+    if history.stopped == "interrupted":
+        return (f"the weights when Ctrl-C stopped epoch {history.epochs} part-way"
+                + (" (no epoch completed)" if keep == "best" else ""))
+    if last < 0:
+        return "the initial weights (no epoch was run)"
+    return f"the weights after epoch {last}, the last (--keep {keep})"
 
 
 def epoch_line(epoch, history, config):
