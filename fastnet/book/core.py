@@ -81,6 +81,14 @@ class BookNetwork:
         self.biases = engine.biases
         self.weights = engine.weights
 
+    def data_sets(self, training_data, other, what):
+        """The book's start of SGD: ``list()`` of the training pairs (one-hot targets) and, if
+        ``other`` is given and not empty, of the evaluation pairs (int labels) named
+        ``what``, as `Columns` (None for no evaluation data)."""
+        train = self.columns(list(training_data), True, "training_data")
+        other = list(other) if other else None
+        return train, (self.columns(other, False, what) if other else None)
+
     def columns(self, data, one_hot_targets, what):
         """`columns.as_arrays` for this network's layer sizes."""
         return as_arrays(data, self.sizes[0], self.sizes[-1], one_hot_targets, what)

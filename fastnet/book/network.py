@@ -47,13 +47,7 @@ class Network(BookNetwork):
         ``Epoch j : correct / n_test`` when ``test_data`` (``(x, int label)`` pairs) is
         given and not empty, else ``Epoch j complete``.  Returns None, as the book does.
         """
-        training_data = list(training_data)
-        train = self.columns(training_data, True, "training_data")
-        test = None
-        if test_data:
-            test_data = list(test_data)
-            if test_data:
-                test = self.columns(test_data, False, "test_data")
+        train, test = self.data_sets(training_data, test_data, "test_data")
 
         def on_epoch(j):
             if test is not None:

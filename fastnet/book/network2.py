@@ -81,14 +81,7 @@ class Network(BookNetwork):
         list with one value per epoch, empty when not monitored.  ``early_stopping_n > 0``
         stops after that many epochs without a better accuracy (see the module docstring).
         """
-        training_data = list(training_data)
-        n = len(training_data)
-        train = self.columns(training_data, True, "training_data")
-        evaluation = None
-        if evaluation_data:
-            evaluation_data = list(evaluation_data)
-            if evaluation_data:
-                evaluation = self.columns(evaluation_data, False, "evaluation_data")
+        train, evaluation = self.data_sets(training_data, evaluation_data, "evaluation_data")
         if (monitor_evaluation_cost or monitor_evaluation_accuracy) and evaluation is None:
             raise ValueError("monitoring the evaluation data needs evaluation_data")
         if early_stopping_n > 0 and not (monitor_evaluation_accuracy
@@ -100,26 +93,26 @@ class Network(BookNetwork):
         training_cost, training_accuracy = [], []
         best = {"accuracy": 0, "epochs_without": 0, "last": None}
 
+        def record(values, line, value, *more):
+            values.append(value)
+            print(line.format(value, *more))
+            return value
+
         def on_epoch(j):
             engine = self._engine
             print("Epoch %s training complete" % j)
             if monitor_training_cost:
-                cost = self._total_cost(engine, train, lmbda)
-                training_cost.append(cost)
-                print("Cost on training data: {}".format(cost))
+                record(training_cost, "Cost on training data: {}",
+                       self._total_cost(engine, train, lmbda))
             if monitor_training_accuracy:
-                best["last"] = self.correct(engine, train)
-                training_accuracy.append(best["last"])
-                print("Accuracy on training data: {} / {}".format(best["last"], n))
+                best["last"] = record(training_accuracy, "Accuracy on training data: {} / {}",
+                                      self.correct(engine, train), len(train))
             if monitor_evaluation_cost:
-                cost = self._total_cost(engine, evaluation, lmbda)
-                evaluation_cost.append(cost)
-                print("Cost on evaluation data: {}".format(cost))
+                record(evaluation_cost, "Cost on evaluation data: {}",
+                       self._total_cost(engine, evaluation, lmbda))
             if monitor_evaluation_accuracy:
-                best["last"] = self.correct(engine, evaluation)
-                evaluation_accuracy.append(best["last"])
-                print("Accuracy on evaluation data: {} / {}".format(best["last"],
-                                                                    len(evaluation)))
+                best["last"] = record(evaluation_accuracy, "Accuracy on evaluation data: {} / {}",
+                                      self.correct(engine, evaluation), len(evaluation))
             if early_stopping_n > 0:
                 if best["last"] > best["accuracy"]:
                     best["accuracy"], best["epochs_without"] = best["last"], 0
