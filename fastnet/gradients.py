@@ -34,7 +34,7 @@ def gradients(net, X, Y, average=True):
     if Y.shape != (net.sizes[-1], X.shape[1]):
         raise ValueError(f"Y must have shape ({net.sizes[-1]}, {X.shape[1]}) to match X, "
                          f"not {Y.shape}")
-    return _gradients(net, X, lambda start, stop: Y[:, start:stop], average)
+    return _gradients(net, X, lambda start, stop: Y[:, start:stop], average, weights=True)
 
 
 def layer_speeds(net, X, y):
@@ -46,15 +46,18 @@ def layer_speeds(net, X, y):
     if X.shape[1] == 0:
         raise ValueError("layer speeds need at least one example")
     n_out = net.sizes[-1]
-    nabla_b, _ = _gradients(net, X, lambda start, stop: one_hot(y[start:stop], n_out), True)
+    nabla_b, _ = _gradients(net, X, lambda start, stop: one_hot(y[start:stop], n_out), True,
+                            weights=False)
     return [float(np.linalg.norm(nb)) for nb in nabla_b[:-1]]
 
 
-def _gradients(net, X, targets, average):
-    """`gradients` on checked inputs; ``targets(start, stop)`` gives the chunk's Y."""
+def _gradients(net, X, targets, average, weights):
+    """`gradients` on checked inputs; ``targets(start, stop)`` gives the chunk's Y.  Without
+    ``weights``, nabla_w is None: the biases' gradient alone saves the largest product."""
+    want_w = weights
     weights, biases = net.weights, net.biases
     nabla_b = [np.zeros(b.shape) for b in biases]
-    nabla_w = [np.zeros(w.shape) for w in weights]
+    nabla_w = [np.zeros(w.shape) for w in weights] if want_w else None
     m = X.shape[1]
     quadratic = net.cost.delta_has_sigma_prime
     with np.errstate(over="ignore", invalid="ignore"):
@@ -70,11 +73,12 @@ def _gradients(net, X, targets, average):
             kernels._output_delta(activations[-1], Y, delta, quadratic)
             for layer in range(len(weights) - 1, -1, -1):
                 nabla_b[layer] += delta.sum(axis=1, keepdims=True, dtype=np.float64)
-                nabla_w[layer] += delta @ activations[layer].T
+                if want_w:
+                    nabla_w[layer] += delta @ activations[layer].T
                 if layer:
                     delta = np.ascontiguousarray(weights[layer].T @ delta)
                     kernels._times_sigmoid_prime(delta, activations[layer])
     if average and m:
         nabla_b = [nb / m for nb in nabla_b]
-        nabla_w = [nw / m for nw in nabla_w]
+        nabla_w = [nw / m for nw in nabla_w] if want_w else None
     return nabla_b, nabla_w

@@ -3,6 +3,7 @@ differences of the cost, against the reference's per-example backprop, and on ba
 
 import numpy as np
 import pytest
+from test_network import central_differences
 
 from fastnet import Network, reference
 from fastnet.gradients import gradients, layer_speeds
@@ -14,22 +15,6 @@ def _mean_cost(net, X, Y):
     return net.cost.fn(net.feedforward(X), Y) / X.shape[1]
 
 
-def _central_differences(net, parameters, X, Y, h=1e-6):
-    numeric = []
-    for p in parameters:
-        g = np.empty_like(p)
-        for idx in np.ndindex(p.shape):
-            saved = p[idx]
-            p[idx] = saved + h
-            up = _mean_cost(net, X, Y)
-            p[idx] = saved - h
-            down = _mean_cost(net, X, Y)
-            p[idx] = saved
-            g[idx] = (up - down) / (2 * h)
-        numeric.append(g)
-    return numeric
-
-
 @pytest.mark.parametrize("cost", ["quadratic", "cross-entropy", "log-likelihood"])
 def test_gradients_match_central_differences(cost):
     rng = np.random.default_rng(3)
@@ -38,8 +23,8 @@ def test_gradients_match_central_differences(cost):
     labels = rng.integers(0, 3, 7)
     Y = np.eye(3)[:, labels]
     nabla_b, nabla_w = gradients(net, X, Y)
-    numeric_b = _central_differences(net, net.biases, X, Y)
-    numeric_w = _central_differences(net, net.weights, X, Y)
+    numeric_b = central_differences(lambda: _mean_cost(net, X, Y), net.biases)
+    numeric_w = central_differences(lambda: _mean_cost(net, X, Y), net.weights)
     for ours, numeric in zip(nabla_b + nabla_w, numeric_b + numeric_w):
         scale = np.max(np.abs(numeric))
         assert scale > 1e-4  # a gradient worth checking

@@ -12,6 +12,7 @@ current mini-batch and still writes --save and --history.
 """
 
 import argparse
+import functools
 import secrets
 import sys
 import time
@@ -26,7 +27,12 @@ from .common import (EVAL_SETS, EXIT_DIVERGED, EXIT_INTERRUPTED, CommandError, a
                      check_writable, ctrl_c_exits, evaluation_split, integer, load_data, real)
 from .train_progress import Progress, history_document, plural, summary
 
-MONITORS = ("evaluation-cost", "training-cost", "training-accuracy")
+# network2.py's monitors (`--monitor all`), then chapter 5's speed of learning per hidden layer.
+NETWORK2_MONITORS = ("evaluation-cost", "training-cost", "training-accuracy")
+MONITORS = NETWORK2_MONITORS + ("layer-speed",)
+# --monitor layer-speed measures on the first this many training images (all of them if
+# fewer), as the book's chapter 5 does (generate_gradient.py: training_data[:1000]).
+LAYER_SPEED_IMAGES = 1000
 # The engine's patience when --schedule is given without --early-stopping (the book's 10).
 SCHEDULE_PATIENCE = 10
 
@@ -66,7 +72,10 @@ def register(subparsers):
                        help="the set each epoch is scored on (default: test)")
     train.add_argument("--monitor", type=_monitors, default=(), metavar="WHAT,...",
                        help="also compute per epoch (comma-separated): "
-                            f"{', '.join(MONITORS)}, or all (default: none)")
+                            f"{', '.join(MONITORS)}, or all ({', '.join(NETWORK2_MONITORS)}); "
+                            "layer-speed is the norm of each hidden layer's average bias "
+                            f"gradient on the first {LAYER_SPEED_IMAGES:,} training images "
+                            "(default: none)")
     train.add_argument("--early-stopping", type=integer(1), metavar="N",
                        help="stop after N epochs without improvement in evaluation accuracy")
     train.add_argument("--schedule", action="store_true",
@@ -103,6 +112,8 @@ def cmd_train(args):
         X, y = X[:, :args.train_size], y[:args.train_size]
     evaluation = evaluation_split(args, splits)
     _check_sizes_fit_data(args.sizes, X.shape[0])
+    if "layer-speed" in args.monitor and len(args.sizes) < 3:
+        raise CommandError("--monitor layer-speed needs a hidden layer; --sizes has none")
     config = _resolve_config(args, where, X.shape[1], evaluation[0].shape[1])
     _print_config(config, origin)
     try:
@@ -111,10 +122,11 @@ def cmd_train(args):
     except ValueError as e:
         raise CommandError(e) from e
 
+    run = _progress(net, (X, y), config)
     status = 0
     start = time.perf_counter()
     try:
-        history = _sgd(net, (X, y), evaluation, config)
+        history = _sgd(net, (X, y), evaluation, config, run)
     except DivergenceError as e:
         history = e.history
         print(f"fastnet: error: {e}", file=sys.stderr)
@@ -130,7 +142,7 @@ def cmd_train(args):
     elif history.stopped == "schedule":
         print(f"Stopped by the schedule: eta fell below {config['eta']:g}/128")
     print(summary(history, config, elapsed))
-    _write_outputs(net, args, config, history, diverged=status == EXIT_DIVERGED)
+    _write_outputs(net, args, config, history, run.speeds, diverged=status == EXIT_DIVERGED)
     return status
 
 
@@ -158,15 +170,28 @@ def _resolve_config(args, where, n_train, n_eval):
                            else args.early_stopping),
         "schedule": args.schedule,
         "monitor": list(args.monitor),
+        **({"speed_images": min(LAYER_SPEED_IMAGES, n_train)}
+           if "layer-speed" in args.monitor else {}),
         "save": args.save,
         "history": args.history,
     }
 
 
-def _sgd(net, training, evaluation, config):
-    """`Network.SGD` as the config says, with Ctrl-C, the progress bar and the epoch lines
-    hooked in.  Raises DivergenceError as SGD does; other engine errors are usage errors."""
-    run = Progress(config, show_bar=sys.stderr.isatty())
+def _progress(net, training, config):
+    """The hooks of the run (`Progress`); with --monitor layer-speed, measuring ``net``'s
+    layer speeds on the first training images, starting now."""
+    speeds = None
+    if "layer-speed" in config["monitor"]:
+        X, y = training
+        n = config["speed_images"]
+        speeds = functools.partial(net.layer_speeds, X[:, :n], y[:n])
+    return Progress(config, show_bar=sys.stderr.isatty(), layer_speeds=speeds)
+
+
+def _sgd(net, training, evaluation, config, run):
+    """`Network.SGD` as the config says, with Ctrl-C, the progress bar, the epoch lines and
+    the layer speeds hooked in (``run``).  Raises DivergenceError as SGD does; other engine
+    errors are usage errors."""
     monitor = config["monitor"]
     with run.catching_ctrl_c():
         try:
@@ -222,8 +247,9 @@ def _print_config(config, origin):
     sys.stdout.flush()
 
 
-def _write_outputs(net, args, config, history, diverged):
-    """Write --save and --history; one failing does not keep the other from being written."""
+def _write_outputs(net, args, config, history, speeds, diverged):
+    """Write --save and --history (with the layer speeds, if measured); one failing does not
+    keep the other from being written."""
     failures = []
     if args.save is not None:
         try:
@@ -234,7 +260,7 @@ def _write_outputs(net, args, config, history, diverged):
             failures.append(f"could not write --save {args.save}: {e}")
     if args.history is not None:
         try:
-            atomic_file.write_json(args.history, history_document(history, config))
+            atomic_file.write_json(args.history, history_document(history, config, speeds))
             print(f"History written to {args.history}")
         except OSError as e:
             failures.append(f"could not write --history {args.history}: {e}")
@@ -259,7 +285,7 @@ def _sizes(text):
 def _monitors(text):
     names = [name.strip() for name in text.split(",")]
     if names == ["all"]:
-        return MONITORS
+        return NETWORK2_MONITORS
     unknown = [name for name in names if name not in MONITORS]
     if unknown:
         raise argparse.ArgumentTypeError(f"unknown {', '.join(map(repr, unknown))}; expected "
