@@ -24,7 +24,7 @@ import time
 import numpy as np
 import threadpoolctl
 
-from . import kernels, parallel
+from . import gradients, kernels, parallel
 from .checks import check_count as _check_count
 from .costs import get_cost
 from .data import one_hot
@@ -463,6 +463,15 @@ class Network:
     def __repr__(self):
         return (f"Network({self.sizes}, cost={self.cost.name!r}, init={self.init!r}, "
                 f"dtype={self.dtype.name!r})")
+
+    # -- measuring ---------------------------------------------------------------------------
+
+    def layer_speeds(self, X, y):
+        """How fast each hidden layer learns (chapter 5): for each hidden layer, first hidden
+        layer first, the Euclidean norm of the gradient of the cost with respect to its
+        biases averaged over the examples ``X : (n_in, m)``, ``y : (m,)`` labels, the book's
+        ||delta^l||.  A list of floats; see `fastnet.gradients`."""
+        return gradients.layer_speeds(self, X, y)
 
 
 def _one_blas_thread():

@@ -172,6 +172,32 @@ def test_fields_not_monitored_are_left_out(tmp_path, monitor, fields):
     assert set(epoch) == {"epoch", "evaluation_accuracy", "eta", "seconds"} | fields
 
 
+def test_monitor_layer_speed_records_each_hidden_layer_per_epoch(tmp_path, capsys,
+                                                                   mnist_uint8):
+    history = tmp_path / "history.json"
+    flags = ["--sizes", "784,30,20,10", "--cost", "cross-entropy", "--init", "default",
+             "--eta", "0.1", "--lmbda", "5", "--train-size", "1500", "--epochs", "2"]
+    assert main(BASE + flags + ["--monitor", "layer-speed", "--history", str(history)]) == 0
+    out = capsys.readouterr().out
+    doc = json.loads(history.read_text())
+    assert doc["config"]["monitor"] == ["layer-speed"] and doc["config"]["speed_images"] == 1000
+    # The same run from the engine, measured on the first 1,000 training images.
+    (X, y), _, test = mnist_uint8
+    net = Network([784, 30, 20, 10], cost="cross-entropy", init="default", seed=1)
+    expected = [net.layer_speeds(X[:, :1000], y[:1000])]
+    net.SGD((X[:, :1500], y[:1500]), 2, 10, 0.1, lmbda=5.0, evaluation_data=test,
+            on_epoch=lambda epoch, h: expected.append(net.layer_speeds(X[:, :1000], y[:1000])))
+    assert doc["start"] == {"layer_speed": expected[0]} and len(expected[0]) == 2
+    assert [e["layer_speed"] for e in doc["epochs"]] == expected[1:]
+    line = re.search(r"^Epoch 1: .*$", out, re.M).group(0)
+    assert f"layer speed {expected[2][0]:.3g} {expected[2][1]:.3g})" in line
+    # Without the monitor, neither the field nor the start record.
+    assert main(BASE + ["--history", str(history)]) == 0
+    doc = json.loads(history.read_text())
+    assert "start" not in doc and "speed_images" not in doc["config"]
+    assert "layer_speed" not in doc["epochs"][0]
+
+
 def test_early_stopping(capsys, mnist_uint8):
     # A learning rate this small cannot change the accuracy: no epoch improves on the first.
     assert main(BASE + ["--epochs", "20", "--eta", "1e-12", "--early-stopping", "2"]) == 0
@@ -375,6 +401,8 @@ BAD_INPUT = {
     "threads 0": (["--threads", "0"], "argument --threads: must be an integer >= 1, not 0"),
     "unknown monitor": (["--monitor", "training-loss"], "argument --monitor: unknown "
                                                         "'training-loss'"),
+    "layer speed without a hidden layer": (["--sizes", "784,10", "--monitor", "layer-speed"],
+                                           "--monitor layer-speed needs a hidden layer"),
     "unknown cost": (["--cost", "hinge"], "argument --cost: invalid choice: 'hinge'"),
     "unknown init": (["--init", "xavier"], "argument --init: invalid choice"),
     "unknown dtype": (["--dtype", "float16"], "argument --dtype: invalid choice"),

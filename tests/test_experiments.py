@@ -16,7 +16,9 @@ from fastnet.experiments import report
 from fastnet.experiments.report import (load_explanations, render, results_table,
                                        write_markdown, write_outputs)
 from fastnet.experiments.runner import Report, Run, reproduce, run_row, tasks_for
-from fastnet.experiments.suites import BOOK, NOTEBOOK, SUITES, Quote, select_rows
+from fastnet import Network
+from fastnet.experiments import speeds
+from fastnet.experiments.suites import BOOK, NOTEBOOK, SPEEDS, SUITES, Quote, select_rows
 from fastnet.experiments.summary import summarize
 
 # The tables of issue 6, copied verbatim.
@@ -39,7 +41,21 @@ BOOK_TABLE = """
 | ch3-reg-100-60 | 3 | [784,100,10] | cross-entropy | large | 50k | 60 | 10 | 0.1 | 5.0 | validation | 98.04 peak |
 | ch3-init-large | 3 | [784,30,10] | cross-entropy | large | 50k | 30 | 10 | 0.1 | 5.0 | validation | under 87 after epoch 0; about 96.5 peak |
 | ch3-init-default | 3 | [784,30,10] | cross-entropy | default | 50k | 30 | 10 | 0.1 | 5.0 | validation | about 92.7 after epoch 0; about 96.5 peak |
+| ch5-30 | 5 | [784,30,10] | cross-entropy | default | 50k | 30 | 10 | 0.1 | 5.0 | validation | 96.48 peak |
+| ch5-30x2 | 5 | [784,30,30,10] | cross-entropy | default | 50k | 30 | 10 | 0.1 | 5.0 | validation | 96.90 peak |
+| ch5-30x3 | 5 | [784,30,30,30,10] | cross-entropy | default | 50k | 30 | 10 | 0.1 | 5.0 | validation | 96.57 peak |
+| ch5-30x4 | 5 | [784,30,30,30,30,10] | cross-entropy | default | 50k | 30 | 10 | 0.1 | 5.0 | validation | 96.53 peak |
 """  # noqa: E501
+
+# Chapter 5's speeds of learning at the start of training, as the book's text gives them
+# ("||delta^1|| = 0.07... and ||delta^2|| = 0.31..."; "0.012, 0.060, and 0.283"; "0.003, 0.017,
+# 0.070, and 0.285"), each measured by generate_gradient.py: network2.Network(sizes), the
+# first 1,000 training images, 500 epochs of net.SGD(td, 1, 1000, 0.1, lmbda=5.0).
+SPEED_TABLE = """
+| ch5-speed-2 | [784,30,30,10] | 0.07, 0.31 |
+| ch5-speed-3 | [784,30,30,30,10] | 0.012, 0.060, 0.283 |
+| ch5-speed-4 | [784,30,30,30,30,10] | 0.003, 0.017, 0.070, 0.285 |
+"""
 
 
 def cells(table):
@@ -73,8 +89,21 @@ def test_book_rows_are_the_issue_table():
                     eval_, quotes(book))
         assert config(row) == expected, row.id
         assert (row.cost, row.init, row.train) == (cost, init, {"50k": 50_000, "1k": 1_000}[train])
-        assert row.program == {"1": "network.py", "3": "network2.py"}[ch]
+        assert row.program == {"1": "network.py", "3": "network2.py", "5": "network2.py"}[ch]
+        assert row.source == f"chapter {ch}"
         assert row.best_of == (3 if row.id == "ch1-30" else 1)  # the issue's note on ch1-30
+
+
+def test_speed_rows_are_generate_gradient_py():
+    table = cells(SPEED_TABLE)
+    assert [row.id for row in SPEEDS] == [line[0] for line in table]
+    for row, (_, sizes, start) in zip(SPEEDS, table):
+        assert row.sizes == tuple(json.loads(sizes)) and row.hidden_layers == len(row.start)
+        assert row.start == tuple(float(v) for v in start.split(","))
+        assert (row.source, row.cost, row.init, row.train, row.epochs, row.batch, row.eta,
+                row.lmbda, row.eval) == ("chapter 5", "cross-entropy", "default", 1_000, 500,
+                                         1_000, 0.1, 5.0, None)
+    assert SUITES["book"].rows == BOOK + SPEEDS
 
 
 def test_notebook_rows_are_the_issue_table():
@@ -118,6 +147,29 @@ def test_a_row_runs_on_a_slice_of_the_data(small):
     # seed fixes it completely.
     exact = ((small[0][0][:, :500], small[0][1][:500]),) + small[1:]
     assert run_row(row, 7, exact).accuracy == run.accuracy
+
+
+def test_a_deeper_chapter_5_row_runs_on_a_slice_of_the_data(small):
+    row = replace(select_rows(SUITES["book"], "ch5-30x4")[0], train=500, epochs=2)
+    run = run_row(row, 3, small)
+    assert (run.row, run.n_eval, len(run.accuracy), run.speeds) == ("ch5-30x4", 300, 2, None)
+    assert 0 <= row.headline.of(run.percent) <= 100
+
+
+def test_a_speed_run_follows_generate_gradient_py(small):
+    row = replace(SPEEDS[1], train=400, epochs=4)
+    run = run_row(row, 2, small)
+    assert (run.row, run.accuracy, run.n_eval) == ("ch5-speed-3", [], 0)
+    # The book's loop: measure, then one epoch of full-batch SGD, and again; plus the last.
+    (X, y), _, _ = small
+    X, y = X[:, :400], y[:400]
+    net = Network(row.sizes, cost="cross-entropy", init="default", seed=2)
+    expected = []
+    for _ in range(4):
+        expected.append(net.layer_speeds(X, y))
+        net.SGD((X, y), 1, 400, 0.1, lmbda=5.0)
+    expected.append(net.layer_speeds(X, y))
+    assert run.speeds == expected and len(expected[0]) == 3
 
 
 def test_longest_runs_are_scheduled_first():
@@ -240,6 +292,43 @@ def test_reproduce_writes_the_results_files(tiny_idx, tmp_path, capsys):
     else:
         assert "matplotlib is not installed" in text and not (out / "accuracy.png").exists()
     # results.md and the plot are drawn from results.json alone.
+    render(out)
+    assert (out / "results.md").read_text() == text
+
+
+def test_reproduce_writes_the_speed_results(tiny_idx, tmp_path, capsys, mnist_uint8):
+    out = tmp_path / "out"
+    status = main(["reproduce", "book", "--only", "ch5-speed-2", "--quick", "--seeds", "2",
+                   "--jobs", "1", "--data", str(tiny_idx), "--out", str(out)])
+    stdout, stderr = capsys.readouterr()
+    assert status == 0
+    assert len(re.findall(r"^ch5-speed-2 +seed [01]: start [\d.e-]+, [\d.e-]+; end ", stderr,
+                          re.M)) == 2
+    assert "| ch5-speed-2 | 1 | 0.07 | " in stdout and "|  | 2 | 0.31 | " in stdout
+
+    summary = json.loads((out / "results.json").read_text())
+    assert summary["rows"] == []
+    entry, = summary["speed_rows"]
+    assert (entry["id"], entry["book"], entry["seeds"], entry["epochs_run"]) == (
+        "ch5-speed-2", [0.07, 0.31], 2, 50)
+    (X, y), _, _ = mnist_uint8
+    for run in entry["runs"]:
+        assert len(run["speeds"]) == 51 and all(len(s) == 2 for s in run["speeds"])
+        start = Network([784, 30, 30, 10], cost="cross-entropy", init="default",
+                        seed=run["seed"]).layer_speeds(X[:, :1000], y[:1000])
+        assert run["speeds"][0] == pytest.approx(start, rel=1e-5)  # results.json: 6 digits
+    starts = [run["speeds"][0] for run in entry["runs"]]
+    assert entry["start"]["min"] == [min(s[k] for s in starts) for k in range(2)]
+    assert entry["book_within_start_range"] == [
+        lo <= b <= hi for b, lo, hi in zip([0.07, 0.31], entry["start"]["min"],
+                                           entry["start"]["max"])]
+
+    text = (out / "results.md").read_text()
+    assert "## Speed of learning per hidden layer (chapter 5)" in text
+    assert "## Figures more than" not in text  # no accuracy row ran
+    if importlib.util.find_spec("matplotlib") is not None:
+        assert f"]({speeds.PLOT_FILE})" in text and not (out / "accuracy.png").exists()
+        assert (out / speeds.PLOT_FILE).read_bytes().startswith(b"\x89PNG")
     render(out)
     assert (out / "results.md").read_text() == text
 

@@ -20,6 +20,24 @@ def _total(net, X, Y):
     return net.cost.fn(net.feedforward(X), Y)
 
 
+def central_differences(f, parameters, h=1e-6):
+    """The derivatives of ``f()`` with respect to every entry of the arrays ``parameters``
+    (changed in place and restored), by central differences with step h."""
+    numeric = []
+    for p in parameters:
+        g = np.empty_like(p)
+        for idx in np.ndindex(p.shape):
+            saved = p[idx]
+            p[idx] = saved + h
+            up = f()
+            p[idx] = saved - h
+            down = f()
+            p[idx] = saved
+            g[idx] = (up - down) / (2 * h)
+        numeric.append(g)
+    return numeric
+
+
 @pytest.mark.parametrize("cost", ["quadratic", "cross-entropy", "log-likelihood"])
 def test_backprop_matches_central_differences(cost):
     rng = np.random.default_rng(0)
@@ -32,17 +50,8 @@ def test_backprop_matches_central_differences(cost):
     probe.update_mini_batch(X, Y, eta=6.0)
     backprop = [b - a for a, b in zip(_params(probe), before)]
 
-    h = 1e-6
-    for p, grad in zip(_params(net), backprop):
-        numeric = np.empty_like(p)
-        for idx in np.ndindex(p.shape):
-            saved = p[idx]
-            p[idx] = saved + h
-            up = _total(net, X, Y)
-            p[idx] = saved - h
-            down = _total(net, X, Y)
-            p[idx] = saved
-            numeric[idx] = (up - down) / (2 * h)
+    for grad, numeric in zip(backprop, central_differences(lambda: _total(net, X, Y),
+                                                           _params(net))):
         scale = np.max(np.abs(numeric))
         assert scale > 1e-3  # a gradient worth checking
         np.testing.assert_allclose(grad, numeric, rtol=0, atol=GRADCHECK_RTOL * scale)

@@ -1,11 +1,12 @@
 """`fastnet reproduce seed|book`: rerun a suite of `fastnet.experiments` over several seeds,
-print its tables and write results.md, results.json and accuracy.png into --out."""
+print its tables and write results.md, results.json, accuracy.png and (for chapter 5's speed
+rows) layer_speed.png into --out."""
 
 import os
 import sys
 from pathlib import Path
 
-from ..experiments import report, runner, summary
+from ..experiments import report, runner, speeds, summary
 from ..experiments.suites import SUITES, ExperimentError, select_rows
 from .common import CommandError, add_data_option, first_run_note, load_data
 from .status import Interrupted
@@ -70,7 +71,10 @@ def _reproduce(args):
     if suite.epoch_tables:
         for entry in summarized["rows"]:
             print(report.epoch_table(entry), end="\n\n")
-    print(report.results_table(summarized))
+    if summarized["rows"]:
+        print(report.results_table(summarized))
+    if summarized["speed_rows"]:
+        print(speeds.table(summarized["speed_rows"]))
     print(f"\nwall time {done.wall_seconds:.1f} s")
     if args.out:
         try:

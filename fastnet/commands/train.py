@@ -15,6 +15,7 @@ Ctrl-C, which stops the run after the current mini-batch and still writes --save
 """
 
 import argparse
+import functools
 import secrets
 import sys
 import time
@@ -31,7 +32,12 @@ from .plot import check_plot_extra, run_label, write_learning_curves
 from .status import EXIT_DIVERGED, EXIT_INTERRUPTED
 from .train_progress import BestEpoch, Progress, history_document, plural, saved_note, summary
 
-MONITORS = ("evaluation-cost", "training-cost", "training-accuracy")
+# network2.py's monitors (`--monitor all`), then chapter 5's speed of learning per hidden layer.
+NETWORK2_MONITORS = ("evaluation-cost", "training-cost", "training-accuracy")
+MONITORS = NETWORK2_MONITORS + ("layer-speed",)
+# --monitor layer-speed measures on the first this many training images (all of them if
+# fewer), as the book's chapter 5 does (generate_gradient.py: training_data[:1000]).
+LAYER_SPEED_IMAGES = 1000
 # What --save keeps: the last epoch's weights, or the best epoch's.
 KEEP = ("last", "best")
 # The engine's patience when --schedule is given without --early-stopping (the book's 10).
@@ -75,7 +81,10 @@ def register(subparsers):
                        help="the set each epoch is scored on (default: test)")
     train.add_argument("--monitor", type=_monitors, default=(), metavar="WHAT,...",
                        help="also compute per epoch (comma-separated): "
-                            f"{', '.join(MONITORS)}, or all (default: none)")
+                            f"{', '.join(MONITORS)}, or all ({', '.join(NETWORK2_MONITORS)}); "
+                            "layer-speed is the norm of each hidden layer's average bias "
+                            f"gradient on the first {LAYER_SPEED_IMAGES:,} training images "
+                            "(default: none)")
     train.add_argument("--early-stopping", type=integer(1), metavar="N",
                        help="stop after N epochs without improvement in evaluation accuracy")
     train.add_argument("--schedule", action="store_true",
@@ -119,6 +128,8 @@ def cmd_train(args):
         X, y = X[:, :args.train_size], y[:args.train_size]
     evaluation = evaluation_split(args, splits)
     _check_sizes_fit_data(args.sizes, X.shape[0])
+    if "layer-speed" in args.monitor and len(args.sizes) < 3:
+        raise CommandError("--monitor layer-speed needs a hidden layer; --sizes has none")
     config = _resolve_config(args, where, X.shape[1], evaluation[0].shape[1])
     _print_config(config, origin)
     first_run_note(args.dtype)
@@ -128,11 +139,12 @@ def cmd_train(args):
     except ValueError as e:
         raise CommandError(e) from e
 
+    run = _progress(net, (X, y), config)
     status = 0
     best = BestEpoch(net)
     start = time.perf_counter()
     try:
-        history = _sgd(net, (X, y), evaluation, config, best)
+        history = _sgd(net, (X, y), evaluation, config, run, best)
     except DivergenceError as e:
         history = e.history
         print(f"fastnet: error: {e}", file=sys.stderr)
@@ -148,7 +160,8 @@ def cmd_train(args):
     elif history.stopped == "schedule":
         print(f"Stopped by the schedule: eta fell below {config['eta']:g}/128")
     print(summary(history, config, elapsed))
-    _write_outputs(net, args, config, history, best, diverged=status == EXIT_DIVERGED)
+    _write_outputs(net, args, config, history, best, run.speeds,
+                   diverged=status == EXIT_DIVERGED)
     return status
 
 
@@ -176,23 +189,36 @@ def _resolve_config(args, where, n_train, n_eval):
                            else args.early_stopping),
         "schedule": args.schedule,
         "monitor": list(args.monitor),
+        **({"speed_images": min(LAYER_SPEED_IMAGES, n_train)}
+           if "layer-speed" in args.monitor else {}),
         "save": args.save,
         "keep": args.keep,
         "history": args.history,
     }
 
 
-def _sgd(net, training, evaluation, config, best):
+def _progress(net, training, config):
+    """The hooks of the run (`Progress`); with --monitor layer-speed, measuring ``net``'s
+    layer speeds on the first training images, starting now."""
+    speeds = None
+    if "layer-speed" in config["monitor"]:
+        X, y = training
+        n = config["speed_images"]
+        speeds = functools.partial(net.layer_speeds, X[:, :n], y[:n])
+    return Progress(config, show_bar=sys.stderr.isatty(), layer_speeds=speeds)
+
+
+def _sgd(net, training, evaluation, config, run, best):
     """`Network.SGD` as the config says, with Ctrl-C, the progress bar, the epoch lines and
-    ``best`` (a `BestEpoch`, for --keep best) hooked in.  Raises DivergenceError as SGD does;
-    other engine errors are usage errors."""
-    run = Progress(config, show_bar=sys.stderr.isatty())
+    the layer speeds hooked in (``run``) and ``best`` (a `BestEpoch`, for --keep best).
+    Raises DivergenceError as SGD does; other engine errors are usage errors."""
     keep_best = config["save"] is not None and config["keep"] == "best"
 
     def on_epoch(epoch, history):
         if keep_best:
             best.on_epoch(epoch, history)
         run.on_epoch(epoch, history)
+
     monitor = config["monitor"]
     with run.catching_ctrl_c():
         try:
@@ -253,10 +279,11 @@ def _print_config(config, origin):
     sys.stdout.flush()
 
 
-def _write_outputs(net, args, config, history, best, diverged):
-    """Write --save (the weights --keep names), --history and --plot (when an epoch was done);
-    one failing does not keep the others from being written, and any failing is a
-    FailedAfterWork (exit status 1) that says what was not saved."""
+def _write_outputs(net, args, config, history, best, speeds, diverged):
+    """Write --save (the weights --keep names), --history (with the layer speeds, if
+    measured) and --plot (when an epoch was done); one failing does not keep the others from
+    being written, and any failing is a FailedAfterWork (exit status 1) that says what was
+    not saved."""
     failures = []
     if args.save is not None:
         if args.keep == "best":
@@ -270,7 +297,7 @@ def _write_outputs(net, args, config, history, best, diverged):
                             f"trained model was not saved")
     if args.history is not None:
         try:
-            atomic_file.write_json(args.history, history_document(history, config))
+            atomic_file.write_json(args.history, history_document(history, config, speeds))
             print(f"History written to {args.history}")
         except OSError as e:
             failures.append(f"could not write --history {args.history} ({e.strerror or e}): "
@@ -303,7 +330,7 @@ def _sizes(text):
 def _monitors(text):
     names = [name.strip() for name in text.split(",")]
     if names == ["all"]:
-        return MONITORS
+        return NETWORK2_MONITORS
     unknown = [name for name in names if name not in MONITORS]
     if unknown:
         raise argparse.ArgumentTypeError(f"unknown {', '.join(map(repr, unknown))}; expected "

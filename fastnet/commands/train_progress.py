@@ -1,10 +1,11 @@
 """What `fastnet train` shows and keeps as it goes: the hooks SGD calls during the run
-(`Progress`: Ctrl-C, the progress bar, a line per epoch, the history file after every epoch;
-`BestEpoch`: the best epoch's weights, for --keep best), the closing summary line, the line
-on what --save saved, and the --history document.
+(`Progress`: Ctrl-C, the progress bar, the layer speeds, a line per epoch, the history file
+after every epoch; `BestEpoch`: the best epoch's weights, for --keep best), the closing summary
+line, the line on what --save saved, and the --history document.
 """
 
 import contextlib
+import math
 import signal
 import sys
 import threading
@@ -14,15 +15,22 @@ from .. import atomic_file
 
 class Progress:
     """The hooks SGD calls during one `fastnet train`: Ctrl-C, the progress bar, the epoch
-    lines and the history file."""
+    lines and the history file.
 
-    def __init__(self, config, show_bar):
+    layer_speeds : None, or a function measuring the network's layer speeds
+    (`Network.layer_speeds` on fixed images), called now, for the start, and after each epoch
+    (`--monitor layer-speed`); the results are kept in ``speeds`` (start first).
+    """
+
+    def __init__(self, config, show_bar, layer_speeds=None):
         self.config = config
         self.show_bar = show_bar
         self.interrupted = False
         self.epoch = 0
         self.bar = None
         self.history_failed = False
+        self.layer_speeds = layer_speeds
+        self.speeds = [layer_speeds()] if layer_speeds is not None else None
 
     @contextlib.contextmanager
     def catching_ctrl_c(self):
@@ -55,11 +63,14 @@ class Progress:
     def on_epoch(self, epoch, history):
         self.close_bar()
         self.epoch = epoch + 1
-        print(epoch_line(epoch, history, self.config), flush=True)
+        if self.layer_speeds is not None:
+            self.speeds.append(self.layer_speeds())
+        print(epoch_line(epoch, history, self.config, self.speeds), flush=True)
         path = self.config["history"]
         if path is not None:
             try:
-                atomic_file.write_json(path, history_document(history, self.config))
+                atomic_file.write_json(path, history_document(history, self.config,
+                                                              self.speeds))
             except OSError as e:
                 # Training goes on: the file is tried again at the end, which reports failure.
                 if not self.history_failed:
@@ -112,7 +123,8 @@ def saved_note(history, keep, best_epoch_saved, diverged):
     return f"the weights after epoch {last}, the last (--keep {keep})"
 
 
-def epoch_line(epoch, history, config):
+def epoch_line(epoch, history, config, speeds=None):
+    """The line printed after an epoch; ``speeds``: the layer speeds so far, start first."""
     line = (f"Epoch {epoch}: {history.evaluation_accuracy[-1]} / {config['eval_size']} "
             f"({history.seconds[-1]:.3g} s")
     if config["schedule"]:
@@ -123,6 +135,8 @@ def epoch_line(epoch, history, config):
         line += f", training cost {history.training_cost[-1]:.6g}"
     if history.training_accuracy:
         line += f", training accuracy {history.training_accuracy[-1]} / {config['train_size']}"
+    if speeds is not None:
+        line += f", layer speed {' '.join(f'{v:.3g}' for v in speeds[-1])}"
     return line + ")"
 
 
@@ -145,9 +159,11 @@ def summary(history, config, elapsed):
     return f"Best: {correct} / {n} ({correct / n:.2%}) in epoch {epoch}; {done}"
 
 
-def history_document(history, config):
+def history_document(history, config, speeds=None):
     """The --history JSON: the config, one record per epoch (accuracies as fractions; fields
-    that were not monitored left out), and the best epoch."""
+    that were not monitored left out), and the best epoch.  With ``speeds`` (the layer speeds
+    at the start, then after each epoch), each record has its ``layer_speed`` and the document
+    a ``start`` record with the speeds before the first epoch."""
     n_eval, n_train = config["eval_size"], config["train_size"]
     epochs = []
     for i in range(history.epochs):
@@ -158,13 +174,23 @@ def history_document(history, config):
             record["training_accuracy"] = history.training_accuracy[i] / n_train
         if "training-cost" in config["monitor"]:
             record["training_cost"] = history.training_cost[i]
+        if speeds is not None:
+            record["layer_speed"] = _finite(speeds[i + 1])
         record["eta"] = history.eta[i]
         record["seconds"] = history.seconds[i]
         epochs.append(record)
     best = best_epoch(history)
-    return {"config": config, "epochs": epochs,
+    document = {"config": config}
+    if speeds is not None:
+        document["start"] = {"layer_speed": _finite(speeds[0])}
+    return {**document, "epochs": epochs,
             "best": {"epoch": best[0] if best else None,
                      "evaluation_accuracy": best[1] / n_eval if best else None}}
+
+
+def _finite(values):
+    """``values`` for JSON: a number that is not finite (an overflow) as null."""
+    return [v if math.isfinite(v) else None for v in values]
 
 
 def plural(n, word):

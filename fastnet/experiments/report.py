@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import atomic_file
+from . import speeds
 from .suites import AGREEMENT_POINTS, SUITES, ExperimentError
 
 EXPLANATIONS_FILE = "explanations.json"
@@ -112,13 +113,14 @@ def write_markdown(summary, path, plot_note=None, explanations=None):
     if explanations is None:
         explanations = load_explanations()
     source, n, wall = summary["source"], len(summary["seed_values"]), summary["wall_seconds"]
+    entries = summary["rows"] + summary.get("speed_rows", [])
     lines = [f"# {summary['title']}, reproduced", ""]
     if summary["quick"]:
         lines += [f"**Quick smoke run** (`--quick`): one seed and a tenth of the epochs; these "
                   f"figures are not comparable with the {source}'s.", ""]
     lines += [
-        f"`{summary['command']}`: {plural(sum(e['seeds'] for e in summary['rows']), 'run')} "
-        f"({plural(len(summary['rows']), 'row')} x {plural(n, 'seed')}, seeds "
+        f"`{summary['command']}`: {plural(sum(e['seeds'] for e in entries), 'run')} "
+        f"({plural(len(entries), 'row')} x {plural(n, 'seed')}, seeds "
         f"{summary['seed_values'][0]}..{summary['seed_values'][-1]}), float64, "
         f"{plural(summary['jobs'], 'worker process', 'es')} with "
         f"{'/'.join(map(str, summary['blas_threads']))} BLAS thread each, on "
@@ -126,6 +128,25 @@ def write_markdown(summary, path, plot_note=None, explanations=None):
         f"average {summary['load_average_at_start'][0]:.2f} at the start; "
         f"{summary['started']}; fastnet {summary['fastnet']}, numpy {summary['numpy']}.",
         "",
+    ]
+    if summary["rows"]:
+        lines += _accuracy_section(summary, explanations, plot_note)
+    if summary.get("speed_rows"):
+        lines += speeds.markdown(summary["speed_rows"], plot_note is None)
+    if SUITES[summary["suite"]].epoch_tables:
+        lines += ["## Per-epoch accuracy", ""]
+        for entry in summary["rows"]:
+            lines += ["```", epoch_table(entry), "```", ""]
+    if plot_note is not None:
+        lines += [f"({plot_note})", ""]
+    atomic_file.write_text(path, "\n".join(lines))
+
+
+def _accuracy_section(summary, explanations, plot_note):
+    """results.md's table of accuracies, how to read it, the figures off the source's and
+    the plot."""
+    source = summary["source"]
+    lines = [
         results_table(summary),
         "",
         "How to read it:",
@@ -160,13 +181,7 @@ def write_markdown(summary, path, plot_note=None, explanations=None):
                   f"Median over the seeds (line) and their range (band); the {source}'s "
                   "figures dashed (peaks) or as crosses (epoch figures).", "",
                   "![accuracy per epoch](accuracy.png)", ""]
-    else:
-        lines += [f"({plot_note})", ""]
-    if SUITES[summary["suite"]].epoch_tables:
-        lines += ["## Per-epoch accuracy", ""]
-        for entry in summary["rows"]:
-            lines += ["```", epoch_table(entry), "```", ""]
-    atomic_file.write_text(path, "\n".join(lines))
+    return lines
 
 
 def write_plot(summary, path):
@@ -226,7 +241,12 @@ def render(directory, explanations=None):
     written and, when the plot was skipped, why."""
     directory = Path(directory)
     summary = json.loads((directory / "results.json").read_text())
-    plot_note = write_plot(summary, directory / "accuracy.png")
+    plots, plot_note = [], None
+    if summary["rows"]:
+        plot_note = write_plot(summary, directory / "accuracy.png")
+        plots.append(directory / "accuracy.png")
+    if summary.get("speed_rows") and plot_note is None:
+        plot_note = speeds.write_plot(summary["speed_rows"], directory / speeds.PLOT_FILE)
+        plots.append(directory / speeds.PLOT_FILE)
     write_markdown(summary, directory / "results.md", plot_note, explanations)
-    plot = [directory / "accuracy.png"] if plot_note is None else []
-    return [directory / "results.md"] + plot, plot_note
+    return [directory / "results.md"] + (plots if plot_note is None else []), plot_note

@@ -26,7 +26,8 @@ from ..data import load_mnist
 from ..network import Network
 from ..train import DivergenceError
 from .report import plural
-from .suites import SUITES, ExperimentError, Row, Suite, select_rows
+from .speeds import measure, progress_figures
+from .suites import SUITES, ExperimentError, Row, SpeedRow, Suite, select_rows
 
 DEFAULT_SEEDS = 3
 # --quick runs a tenth of each row's epochs (at least one), with one seed.
@@ -35,7 +36,9 @@ QUICK_EPOCH_DIVISOR = 10
 
 @dataclass
 class Run:
-    """One row trained from one seed.  accuracy : correct evaluation images after each epoch."""
+    """One row trained from one seed.  accuracy : correct evaluation images after each epoch;
+    speeds : for a SpeedRow (whose accuracy is empty and n_eval 0), the layer speeds at the
+    start and after each epoch (`speeds.measure`)."""
 
     row: str
     seed: int
@@ -43,6 +46,7 @@ class Run:
     n_eval: int
     seconds: float
     blas_threads: int | None = None
+    speeds: list | None = None
 
     @property
     def percent(self):
@@ -64,14 +68,21 @@ def check_data(rows, splits):
         if row.train > X.shape[1]:
             raise ExperimentError(f"{row.id} trains on {row.train:,} images but the data has "
                                   f"{X.shape[1]:,} training images")
-        if available[row.eval] == 0:
+        if row.eval is not None and available[row.eval] == 0:
             raise ExperimentError(f"{row.id} is evaluated on the {row.eval} set, which the "
                                   "data leaves empty")
 
 
 def run_row(row, seed, splits, epochs=None):
     """Train ``row`` from ``seed`` on ``splits`` (load_mnist's three pairs; uint8 pixels are
-    best) for ``epochs`` (default: the row's), evaluating after every epoch.  Returns a Run."""
+    best) for ``epochs`` (default: the row's), evaluating after every epoch, or, for a
+    SpeedRow, measuring the layer speeds at the start and after every epoch.  Returns a Run."""
+    if isinstance(row, SpeedRow):
+        try:
+            measured, seconds = measure(row, seed, splits, epochs)
+        except DivergenceError as e:
+            raise ExperimentError(f"{row.id}, seed {seed}: {e}") from None
+        return Run(row.id, seed, [], 0, seconds, speeds=measured)
     (X, y), validation, test = splits
     evaluation = test if row.eval == "test" else validation
     net = Network(row.sizes, cost=row.cost, init=row.init, seed=seed)
@@ -239,6 +250,9 @@ def _row(suite, row_id):
 
 def _progress_line(suite, run):
     row = _row(suite, run.row)
+    if run.speeds is not None:
+        return f"{row.id:18s} seed {run.seed}: {progress_figures(run.speeds)}  " \
+               f"{run.seconds:7.1f} s"
     accuracy = run.percent
     figures = []
     for quote in row.quotes:

@@ -1,6 +1,7 @@
 """The experiments as data: the original notebook's four runs (`NOTEBOOK`) and every MNIST
-result of chapters 1 and 3 of the book (`BOOK`), one `Row` per line of the tables of issue 6,
-each with the figure(s) its source quotes (`Quote`); `SUITES` names them for
+result of chapters 1, 3 and 5 of the book (`BOOK`), one `Row` per line of the tables of issues
+6 and 14, each with the figure(s) its source quotes (`Quote`); chapter 5's measurements of how
+fast each hidden layer learns (`SPEEDS`, one `SpeedRow` per network); `SUITES` names them for
 `fastnet reproduce seed|book`.
 """
 
@@ -63,16 +64,12 @@ class Quote:
 
 
 @dataclass(frozen=True)
-class Row:
-    """One experiment: a network trained with the source's hyper-parameters, evaluated after
-    every epoch on the set the source used.
+class Training:
+    """What a row trains: a network, its data and its hyper-parameters, as the source ran it.
 
     program : the book's program the run stands for, "network.py" or "network2.py".
     train : how many training images, the first ones of the 50,000 (the book's
         ``training_data[:1000]``); the L2 decay uses n = train, as the book's code does.
-    eval : "test" or "validation".
-    quotes : the figures the source quotes; the last one is the row's headline figure.
-    best_of : the source's figure is the best of this many runs (1: a single run).
     """
 
     id: str
@@ -86,6 +83,18 @@ class Row:
     batch: int
     eta: float
     lmbda: float
+
+
+@dataclass(frozen=True)
+class Row(Training):
+    """One experiment: a network trained with the source's hyper-parameters, evaluated after
+    every epoch on the set the source used.
+
+    eval : "test" or "validation".
+    quotes : the figures the source quotes; the last one is the row's headline figure.
+    best_of : the source's figure is the best of this many runs (1: a single run).
+    """
+
     eval: str
     quotes: tuple
     best_of: int = 1
@@ -159,6 +168,68 @@ BOOK = (
 )
 
 
+# Chapter 5, "The vanishing gradient problem": network2.py on one to four hidden layers of 30
+# neurons, "30 complete epochs, using mini-batches of 10 training examples at a time, a
+# learning rate eta=0.1, and regularization parameter lambda=5.0", monitoring the accuracy on
+# the validation data.  The book gives one figure per network ("a classification accuracy of
+# 96.48 percent (or thereabouts ...)", "96.90 percent", "96.57 percent", "96.53 percent")
+# without naming an epoch; read, as for chapter 3, as the peak.
+H30 = {depth: (784,) + (30,) * depth + (10,) for depth in (1, 2, 3, 4)}
+BOOK += tuple(
+    _book_row(f"ch5-30x{depth}" if depth > 1 else "ch5-30", 5, H30[depth], CE, "default",
+              50_000, 30, 0.1, 5.0, "validation", Quote(value))
+    for depth, value in ((1, 96.48), (2, 96.90), (3, 96.57), (4, 96.53)))
+
+
+@dataclass(frozen=True)
+class SpeedRow(Training):
+    """Chapter 5's speed of learning: how fast each hidden layer of a network learns, the norm
+    ||delta^l|| of the gradient of the cost with respect to the layer's biases averaged over
+    the training images (`Network.layer_speeds`), measured at the start of training and after
+    every epoch, as the book's generate_gradient.py does.
+
+    start : the book's figures at the start of training, one per hidden layer, first hidden
+        layer first; start_text: its wording of them.  There is no evaluation set (``eval`` is
+        None): the run only measures.
+    """
+
+    start: tuple
+    start_text: str
+    eval = None
+
+    @property
+    def hidden_layers(self):
+        return len(self.sizes) - 2
+
+    def setup(self):
+        """The hyper-parameters in one line."""
+        return (f"{list(self.sizes)} {self.cost}, {self.init} init; {self.train:,} images, "
+                f"{self.epochs} epochs, batch {self.batch} (full-batch gradient descent), "
+                f"eta {self.eta:g}, lmbda {self.lmbda:g}; speeds on the training images")
+
+    def expected_seconds(self, epochs=None):
+        """As `Row.expected_seconds`: an epoch is a step on the whole batch and a measurement,
+        each ~ one pass over the training images."""
+        weights = sum(k * n for k, n in zip(self.sizes[:-1], self.sizes[1:]))
+        per_epoch = 2 * self.train * (1e-6 + 7.2e-11 * weights) + 4.7e-5
+        return (epochs or self.epochs) * per_epoch
+
+
+# Chapter 5: "To generate these results, I used batch gradient descent with just 1,000 training
+# images, trained over 500 epochs"; generate_gradient.py runs network2.Network(sizes) (cross-
+# entropy, default initialization) with net.SGD(td, 1, 1000, 0.1, lmbda=5.0) per epoch, td the
+# first 1,000 training images.  Starting speeds, from the text: [784,30,30,10] "||delta^1|| =
+# 0.07... and ||delta^2|| = 0.31..."; [784,30,30,30,10] "0.012, 0.060, and 0.283"; the four
+# hidden layers "0.003, 0.017, 0.070, and 0.285".
+SPEEDS = tuple(
+    SpeedRow(f"ch5-speed-{depth}", "chapter 5", "generate_gradient.py", H30[depth], CE,
+             "default", 1_000, 500, 1_000, 0.1, 5.0, start, text)
+    for depth, start, text in (
+        (2, (0.07, 0.31), "0.07..., 0.31..."),
+        (3, (0.012, 0.060, 0.283), "0.012, 0.060, 0.283"),
+        (4, (0.003, 0.017, 0.070, 0.285), "0.003, 0.017, 0.070, 0.285")))
+
+
 @dataclass(frozen=True)
 class Suite:
     name: str
@@ -170,8 +241,8 @@ class Suite:
 
 SUITES = {
     "seed": Suite("seed", "The original notebook's four runs", "notebook", NOTEBOOK, True),
-    "book": Suite("book", "The MNIST results of chapters 1 and 3 of the book", "book", BOOK,
-                  False),
+    "book": Suite("book", "The MNIST results of chapters 1, 3 and 5 of the book", "book",
+                  BOOK + SPEEDS, False),
 }
 
 

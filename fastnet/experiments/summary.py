@@ -10,6 +10,8 @@ import statistics
 import numpy as np
 
 from .. import __version__
+from .speeds import summarize_row as summarize_speed_row
+from .suites import SpeedRow
 
 
 def quote_summary(row, quote, runs):
@@ -38,10 +40,14 @@ def _round(x):
 def summarize(report):
     """results.json's content: one entry per row with the issue's keys (book, median, min,
     max, seeds, seconds: those of the headline figure, accuracies in percent), plus every
-    quoted figure, the configuration and each run's accuracy curve."""
-    rows = []
+    quoted figure, the configuration and each run's accuracy curve; the speed rows apart, in
+    ``speed_rows`` (`speeds.summarize_row`)."""
+    rows, speed_rows = [], []
     for row in report.rows:
         runs = report.runs_of(row)
+        if isinstance(row, SpeedRow):
+            speed_rows.append(summarize_speed_row(row, runs, report.epochs[row.id]))
+            continue
         quotes = [quote_summary(row, quote, runs) for quote in row.quotes]
         headline = quotes[-1]
         rows.append({
@@ -67,6 +73,7 @@ def summarize(report):
     return {
         "suite": suite.name, "title": suite.title, "source": suite.source,
         "rows": rows,
+        "speed_rows": speed_rows,
         "wall_seconds": _round(report.wall_seconds),
         "seed_values": report.seeds,
         "quick": report.quick,
