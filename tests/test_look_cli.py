@@ -11,6 +11,7 @@ import fastnet
 from fastnet.cli import main
 from fastnet.commands import common
 from fastnet.plot_extra import INSTALL_HINT
+from fastnet.data import SPLITS
 
 from conftest import redraw
 
@@ -22,7 +23,8 @@ Image = pytest.importorskip("PIL.Image")
 def bundled_data_once(monkeypatch, mnist_uint8):
     """The session's copy of the bundled data instead of reading it again for every command."""
     monkeypatch.delenv("FASTNET_DATA", raising=False)
-    monkeypatch.setattr(common, "load_mnist", lambda path=None, dtype=None: mnist_uint8)
+    monkeypatch.setattr(common, "load_mnist", lambda path=None, dtype=None, split=None:
+                        mnist_uint8 if split is None else mnist_uint8[SPLITS.index(split)])
 
 
 @pytest.fixture(scope="module")
@@ -102,14 +104,14 @@ def test_predict_reports_each_bad_picture_on_one_line_and_reads_the_rest(tmp_pat
     errors = err.splitlines()
     assert len(errors) == 4
     for file, line, why in zip(bad, errors, ["empty", "not a picture", "no ink", "cannot read"]):
-        assert line.startswith(f"fastnet: error: {file}: ") and why in line
+        assert line.startswith(f"fastnet predict: error: {file}: ") and why in line
 
 
 def test_predict_with_a_bad_model_file(tmp_path, capsys):
     (tmp_path / "model.json").write_text("{")
     assert main(["predict", str(tmp_path / "model.json"), "x.png"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("fastnet: error: ") and err.count("\n") == 1
+    assert err.startswith("fastnet predict: error: ") and err.count("\n") == 1
 
 
 # -- evaluate --confusion --out ----------------------------------------------------------------
@@ -144,7 +146,7 @@ def test_evaluate_out_that_cannot_be_made(tmp_path, capsys, model):
     (tmp_path / "file").write_text("")
     assert main(["evaluate", str(model[1]), "--out", str(tmp_path / "file" / "dir")]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("fastnet: error: --out ") and err.count("\n") == 1
+    assert err.startswith("fastnet evaluate: error: --out ") and err.count("\n") == 1
 
 
 # -- plot and train --plot ---------------------------------------------------------------------
@@ -196,7 +198,7 @@ def test_plot_a_bad_history_file(tmp_path, capsys, content, message):
         path.write_text(content)
     assert main(["plot", str(path), "--out", str(tmp_path / "out.png")]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"fastnet: error: {path}: ") and message in err
+    assert err.startswith(f"fastnet plot: error: {path}: ") and message in err
     assert err.count("\n") == 1 and not (tmp_path / "out.png").exists()
 
 

@@ -55,7 +55,7 @@ def cmd_predict(args):
             paths.append(path)
         except (OSError, ValueError) as e:
             failed += 1
-            print(f"fastnet: error: {_reason(path, e)}", file=sys.stderr)
+            print(f"fastnet predict: error: {_reason(path, e)}", file=sys.stderr)
     titles = []
     if fields:
         X = np.stack(fields).reshape(len(fields), N_PIXELS).T / 256  # one picture per column

@@ -74,7 +74,8 @@ class Progress:
             except OSError as e:
                 # Training goes on: the file is tried again at the end, which reports failure.
                 if not self.history_failed:
-                    print(f"fastnet: warning: could not write {path}: {e}", file=sys.stderr)
+                    print(f"fastnet train: warning: could not write {path} ({e.strerror or e}); "
+                          f"training goes on", file=sys.stderr)
                 self.history_failed = True
 
     def close_bar(self):
@@ -113,7 +114,7 @@ def saved_note(history, keep, best_epoch_saved, diverged):
         return f"the weights after epoch {best_epoch_saved}, the best (--keep best)"
     last = history.epochs - 1
     if diverged:
-        return ("the parameters before the run diverged: " +
+        return ("its last finite parameters, which the engine restored: " +
                 (f"the weights after epoch {last}" if last >= 0 else "the initial weights"))
     if history.stopped == "interrupted":
         return (f"the weights when Ctrl-C stopped epoch {history.epochs} part-way"
