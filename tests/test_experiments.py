@@ -238,6 +238,8 @@ def test_every_explanation_is_of_a_figure_its_suite_quotes():
             row, = select_rows(SUITES[suite], row_id)
             assert set(texts) <= {quote.statistic for quote in row.quotes}, row_id
             assert all(text.strip() for text in texts.values())
+    assert set(explanations["speeds"]) <= {row.id for row in SPEEDS}
+    assert all(text.strip() for text in explanations["speeds"].values())
 
 
 @pytest.fixture(scope="module")
@@ -326,6 +328,7 @@ def test_reproduce_writes_the_speed_results(tiny_idx, tmp_path, capsys, mnist_ui
     text = (out / "results.md").read_text()
     assert "## Speed of learning per hidden layer (chapter 5)" in text
     assert "## Figures more than" not in text  # no accuracy row ran
+    assert "- **ch5-speed-2**: Our start figures are" in text  # from explanations.json
     if importlib.util.find_spec("matplotlib") is not None:
         assert f"]({speeds.PLOT_FILE})" in text and not (out / "accuracy.png").exists()
         assert (out / speeds.PLOT_FILE).read_bytes().startswith(b"\x89PNG")

@@ -76,8 +76,9 @@ def explanation_dirs():
 
 def load_explanations():
     """explanations.json's content: ``{"generic": text with {source}, "figures": {suite name:
-    {row id: {statistic: text}}}}``, what results.md says under a figure more than
-    AGREEMENT_POINTS from the source's.  ExperimentError if it cannot be found or read."""
+    {row id: {statistic: text}}}, "speeds": {speed row id: text}}``, what results.md says
+    under a figure more than AGREEMENT_POINTS from the source's, and under the table of
+    chapter 5's layer speeds.  ExperimentError if it cannot be found or read."""
     for directory in explanation_dirs():
         path = directory / EXPLANATIONS_FILE
         if path.is_file():
@@ -132,7 +133,8 @@ def write_markdown(summary, path, plot_note=None, explanations=None):
     if summary["rows"]:
         lines += _accuracy_section(summary, explanations, plot_note)
     if summary.get("speed_rows"):
-        lines += speeds.markdown(summary["speed_rows"], plot_note is None)
+        lines += speeds.markdown(summary["speed_rows"], plot_note is None,
+                                 explanations.get("speeds", {}))
     if SUITES[summary["suite"]].epoch_tables:
         lines += ["## Per-epoch accuracy", ""]
         for entry in summary["rows"]:

@@ -100,8 +100,9 @@ def _cell(spread, k):
     return f"{spread['median'][k]:.3g} [{spread['min'][k]:.3g}–{spread['max'][k]:.3g}]"
 
 
-def markdown(entries, plotted):
-    """The speed section of results.md: the table, how to read it, the plot."""
+def markdown(entries, plotted, notes=None):
+    """The speed section of results.md: the table, how to read it, what we know about the
+    book's figures (``notes``: row id -> text, explanations.json's "speeds"), the plot."""
     epochs = {entry["epochs_run"] for entry in entries}
     lines = ["## Speed of learning per hidden layer (chapter 5)", "",
              table(entries), "",
@@ -112,7 +113,7 @@ def markdown(entries, plotted):
              "full-batch gradient descent (one mini-batch of all its images per epoch) and "
              "measures after every epoch. The book quotes the start only, of one run of its "
              "own; its plots show the rest.",
-             *[f"- {e['id']}: {e['config']['program']}, {e['setup']}, "
+             *[f"- {e['id']}: {e['config']['program']}, {e['setup']}; "
                f"{e['epochs_run']} epochs run." for e in entries],
              "- Ratio of the last hidden layer's speed to the first's (median over the seeds): "
              + "; ".join(f"{e['id']} {e['ratio_start']:.3g} at the start, "
@@ -120,6 +121,9 @@ def markdown(entries, plotted):
                          for e in entries)
              + ". The book, of its four-hidden-layer run: \"the first hidden layer is learning "
              "roughly 100 times slower than the final hidden layer\".", ""]
+    known = [f"- **{e['id']}**: {notes[e['id']]}" for e in entries if e["id"] in (notes or {})]
+    if known:
+        lines += ["### The book's starting figures beside ours", "", *known, ""]
     if plotted:
         lines += ["Median over the seeds (line) and their range (band) of each hidden layer's "
                   "speed, log scale; the book's starting figures as crosses.", "",
@@ -153,7 +157,7 @@ def write_plot(entries, path):
         ax.set_title(f"Speed of learning: {curves.shape[2]} hidden layers ({entry['id']})",
                      fontsize=10)
         ax.set_xlabel("epochs of training (0: the start)")
-        ax.set_ylabel("||delta^l||")
+        ax.set_ylabel(r"$\|\delta^l\|$")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7, loc="upper right")
     fig.tight_layout()
