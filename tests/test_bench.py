@@ -132,7 +132,7 @@ def test_cli_rejects_bad_options_before_running(capsys, monkeypatch, args, messa
     monkeypatch.setattr(timing, "run", lambda *a, **k: pytest.fail("should not run"))
     assert main(["bench", "--quick", *args]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("fastnet: error: ") and message in err
+    assert err.startswith("fastnet bench: error: ") and message in err
 
 
 def test_an_implementation_that_does_not_learn_fails_the_run(capsys, monkeypatch):

@@ -31,7 +31,7 @@ def test_a_data_error_is_one_line_and_exit_status_2(capsys, tmp_path, problem):
     assert main(["data", "--data", str(bad)]) == 2
     out, err = capsys.readouterr()
     assert out == ""
-    assert err.startswith(f"fastnet: error: {bad}") and err.count("\n") == 1
+    assert err.startswith(f"fastnet data: error: {bad}") and err.count("\n") == 1
 
 
 def test_version(capsys):
@@ -52,7 +52,7 @@ def test_console_script_reports_errors_without_a_traceback(tmp_path):
         pytest.skip("the fastnet console script is not installed in this environment")
     run = subprocess.run([script, "data", "--data", str(tmp_path / "absent")],
                          capture_output=True, text=True)
-    assert run.returncode == 2 and run.stderr.startswith("fastnet: error: ")
+    assert run.returncode == 2 and run.stderr.startswith("fastnet data: error: ")
     assert "Traceback" not in run.stderr
 
 

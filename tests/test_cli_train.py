@@ -23,6 +23,7 @@ import fastnet
 from fastnet import Network, atomic_file, cli
 from fastnet.cli import main
 from fastnet.commands import common
+from fastnet.data import SPLITS
 from fastnet.commands.train_progress import Progress, history_document
 from fastnet.train import History
 
@@ -38,8 +39,10 @@ def bundled_data_once(monkeypatch, mnist_uint8):
     monkeypatch.delenv("FASTNET_DATA", raising=False)
     read = common.load_mnist
 
-    def load(path=None, dtype=np.float64):
-        return mnist_uint8 if path is None and dtype == np.uint8 else read(path, dtype)
+    def load(path=None, dtype=np.float64, split=None):
+        if path is None and dtype == np.uint8:
+            return mnist_uint8 if split is None else mnist_uint8[SPLITS.index(split)]
+        return read(path, dtype, split)
     monkeypatch.setattr(common, "load_mnist", load)
 
 
@@ -261,7 +264,8 @@ def test_history_schema(tmp_path, capsys):
     assert main(BASE + ["--epochs", "3", "--monitor", "all", "--save", str(model),
                         "--history", str(history)]) == 0
     out = capsys.readouterr().out
-    assert f"Model saved to {model}\nHistory written to {history}\n" in out
+    assert (f"Model saved to {model}: the weights after epoch 2, the last (--keep last)\n"
+            f"History written to {history}\n") in out
     doc = json.loads(history.read_text())
     assert set(doc) == {"config", "epochs", "best"}
     assert doc["config"] == {
@@ -271,7 +275,7 @@ def test_history_schema(tmp_path, capsys):
         "cost": "quadratic", "init": "large", "dtype": "float64", "threads": 1, "seed": 1,
         "early_stopping": None, "schedule": False,
         "monitor": ["evaluation-cost", "training-cost", "training-accuracy"],
-        "save": str(model), "history": str(history)}
+        "save": str(model), "keep": "last", "history": str(history)}
     assert [e["epoch"] for e in doc["epochs"]] == [0, 1, 2]
     for epoch in doc["epochs"]:
         assert list(epoch) == ["epoch", "evaluation_accuracy", "evaluation_cost",
@@ -325,7 +329,7 @@ def test_evaluate_a_bad_model_file(tmp_path, capsys, problem, message):
     assert _status(["evaluate", str(model)]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1
-    assert re.match(rf"fastnet: error: {re.escape(str(model))}: .*{message}", err)
+    assert re.match(rf"fastnet evaluate: error: {re.escape(str(model))}: .*{message}", err)
 
 
 # -- faults and bad input -----------------------------------------------------------------------
@@ -340,7 +344,7 @@ def test_a_diverging_run_exits_3_and_keeps_its_history(tmp_path, capsys, mnist_u
                    "--history", str(history)])
     assert status == 3
     out, err = capsys.readouterr()
-    assert re.fullmatch(r"fastnet: error: training diverged in epoch 1: the weights are no "
+    assert re.fullmatch(r"fastnet train: error: training diverged in epoch 1: the weights are no "
                         r"longer finite .*\n", err)
     assert "Model saved to" in out and "last finite parameters" in out
     assert len(json.loads(history.read_text())["epochs"]) == 1
@@ -463,12 +467,13 @@ def test_a_history_file_that_cannot_be_written_does_not_stop_the_run(tmp_path, c
             raise OSError(28, "No space left on device")
         write(path, obj)
     monkeypatch.setattr(atomic_file, "write_json", full_disk)
-    assert main(BASE + ["--epochs", "2", "--save", str(model), "--history", str(history)]) == 2
+    # A failure after the work began: exit status 1, and the message says what was lost.
+    assert main(BASE + ["--epochs", "2", "--save", str(model), "--history", str(history)]) == 1
     out, err = capsys.readouterr()
     assert len(re.findall(r"^Epoch \d: ", out, re.M)) == 2 and "Model saved to" in out
-    assert err.count("fastnet: warning: could not write") == 1
-    assert err.splitlines()[-1] == (f"fastnet: error: could not write --history {history}: "
-                                    f"[Errno 28] No space left on device")
+    assert err.count("fastnet train: warning: could not write") == 1
+    assert err.splitlines()[-1] == (f"fastnet train: error: could not write --history {history} "
+                                    f"(No space left on device): the history was not written")
     assert fastnet.load(model).sizes == [784, 30, 10] and not history.exists()
 
 

@@ -285,7 +285,7 @@ def test_without_matplotlib_the_plot_is_skipped_with_a_note(tmp_path, monkeypatc
 def test_bad_options_are_one_line_errors(tiny_idx, capsys, argv, message):
     assert main(["reproduce", "book", "--data", str(tiny_idx), *argv]) == 2
     out, err = capsys.readouterr()
-    assert out == "" and err.startswith(f"fastnet: error: {message}") and err.count("\n") == 1
+    assert out == "" and err.startswith(f"fastnet reproduce book: error: {message}") and err.count("\n") == 1
 
 
 def test_an_unwritable_out_directory_is_a_one_line_error(tiny_idx, tmp_path, capsys):
@@ -294,7 +294,7 @@ def test_an_unwritable_out_directory_is_a_one_line_error(tiny_idx, tmp_path, cap
     argv = ["reproduce", "book", "--only", "ch3-overfit", "--quick", "--jobs", "1",
             "--data", str(tiny_idx), "--out", str(blocker / "out")]
     assert main(argv) == 2
-    assert capsys.readouterr().err.startswith("fastnet: error: cannot write the results into")
+    assert capsys.readouterr().err.startswith("fastnet reproduce book: error: cannot write the results into")
 
 
 def test_without_the_explanations_file_nothing_runs(tiny_idx, tmp_path, capsys, monkeypatch):
@@ -303,6 +303,6 @@ def test_without_the_explanations_file_nothing_runs(tiny_idx, tmp_path, capsys, 
             "--data", str(tiny_idx), "--out", str(tmp_path / "out")]
     assert main(argv) == 2
     out, err = capsys.readouterr()
-    assert out == "" and err == (f"fastnet: error: explanations.json is in neither "
+    assert out == "" and err == (f"fastnet reproduce book: error: explanations.json is in neither "
                                  f"{tmp_path / 'a'} nor {tmp_path / 'b'}\n")
     assert not (tmp_path / "out").exists()

@@ -3,7 +3,7 @@ side (`fastnet.bench`), print the table and write it as JSON if asked."""
 
 from ..bench import implementations, table, timing
 from ..bench.implementations import PEERS
-from .common import CommandError, add_data_option, check_writable, first_run_note, load_data
+from .common import CommandError, FailedAfterWork, add_data_option, check_writable, first_run_note, load_data
 
 
 def register(subparsers):
@@ -42,6 +42,7 @@ def cmd_bench(args):
         try:
             table.write_json(result, args.json)
         except OSError as e:
-            raise CommandError(f"--json {args.json}: {e.strerror}") from e
+            raise FailedAfterWork(f"--json {args.json}: {e.strerror}: the table above was "
+                                  f"not saved") from e
         print(f"wrote {args.json}")
     return 0

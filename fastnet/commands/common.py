@@ -126,9 +126,9 @@ def real(requirement, accept):
 
 # -- the first run ---------------------------------------------------------------------------
 
-# What the one line before compiling says it takes (measured, docs/benchmarks.md: the
-# kernels of one dtype, compiled on the 2-core machine, idle to loaded).
-COMPILE_TIME = "about 15-40 s"
+# What the one line before compiling says it takes: the kernels of one dtype, on this
+# project's 2-core machine (64 s measured at load average 6.6; ~15 s reported idle, issue 16).
+COMPILE_TIME = "about 15 s on idle cores, a minute on busy ones"
 
 
 def first_run_note(dtype, prog="fastnet"):

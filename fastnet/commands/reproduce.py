@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..experiments import report, runner, summary
 from ..experiments.suites import SUITES, ExperimentError, select_rows
-from .common import CommandError, add_data_option, first_run_note, load_data
+from .common import CommandError, FailedAfterWork, add_data_option, first_run_note, load_data
 from .status import Interrupted
 
 
@@ -76,7 +76,8 @@ def _reproduce(args):
         try:
             written, plot_note = report.write_outputs(summarized, args.out, explanations)
         except OSError as e:
-            raise ExperimentError(f"cannot write the results into {args.out}: {e}") from e
+            raise FailedAfterWork(f"cannot write the results into {args.out} ({e}): the "
+                                  f"tables above were not saved") from e
         if plot_note:
             print(f"fastnet: {plot_note}", file=sys.stderr)
         print("wrote " + ", ".join(map(str, written)))

@@ -128,7 +128,7 @@ def cmd_train(args):
         history = _sgd(net, (X, y), evaluation, config, best)
     except DivergenceError as e:
         history = e.history
-        print(f"fastnet: error: {e}", file=sys.stderr)
+        print(f"{args.parser.prog}: error: {e}", file=sys.stderr)
         status = EXIT_DIVERGED
     elapsed = time.perf_counter() - start
 

@@ -4,12 +4,11 @@
 on what --save saved, and the --history document.
 """
 
-import contextlib
 import signal
 import sys
-import threading
 
 from .. import atomic_file
+from ..interrupts import handling_sigint
 
 
 class Progress:
@@ -24,17 +23,9 @@ class Progress:
         self.bar = None
         self.history_failed = False
 
-    @contextlib.contextmanager
     def catching_ctrl_c(self):
         """Within the block, Ctrl-C asks the run to stop after the current mini-batch."""
-        if threading.current_thread() is not threading.main_thread():
-            yield  # only the main thread may set signal handlers
-            return
-        previous = signal.signal(signal.SIGINT, self._on_sigint)
-        try:
-            yield
-        finally:
-            signal.signal(signal.SIGINT, previous)
+        return handling_sigint(self._on_sigint)
 
     def _on_sigint(self, signum, frame):
         self.interrupted = True
@@ -63,7 +54,8 @@ class Progress:
             except OSError as e:
                 # Training goes on: the file is tried again at the end, which reports failure.
                 if not self.history_failed:
-                    print(f"fastnet: warning: could not write {path}: {e}", file=sys.stderr)
+                    print(f"fastnet train: warning: could not write {path} ({e.strerror or e}); "
+                          f"training goes on", file=sys.stderr)
                 self.history_failed = True
 
     def close_bar(self):
@@ -102,7 +94,7 @@ def saved_note(history, keep, best_epoch_saved, diverged):
         return f"the weights after epoch {best_epoch_saved}, the best (--keep best)"
     last = history.epochs - 1
     if diverged:
-        return ("the parameters before the run diverged: " +
+        return ("its last finite parameters, which the engine restored: " +
                 (f"the weights after epoch {last}" if last >= 0 else "the initial weights"))
     if history.stopped == "interrupted":
         return (f"the weights when Ctrl-C stopped epoch {history.epochs} part-way"
