@@ -92,9 +92,12 @@ def test_a_device_node_is_written_into_not_replaced(tmp_path, capsys):
 
 
 def test_dev_stdout_is_appended_to_not_replaced(tmp_path):
-    out = tmp_path / "out.txt"
+    """A link to /proc/self/fd/1, as /dev/stdout is: not the real one, which code that
+    replaced what sits at the path would replace for the whole machine."""
+    out, stdout = tmp_path / "out.txt", tmp_path / "stdout"
+    stdout.symlink_to("/proc/self/fd/1")
     code = ("import sys; from fastnet import atomic_file; print('before', flush=True); "
-            "atomic_file.write_text('/dev/stdout', 'after\\n')")
+            f"atomic_file.write_text({str(stdout)!r}, 'after\\n')")
     with open(out, "w") as f:
         subprocess.run([sys.executable, "-c", code], stdout=f, check=True,
                        env={**os.environ, "PYTHONPATH": str(REPO)})

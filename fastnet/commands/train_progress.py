@@ -4,13 +4,12 @@ after every epoch; `BestEpoch`: the best epoch's weights, for --keep best), the 
 line, the line on what --save saved, and the --history document.
 """
 
-import contextlib
 import math
 import signal
 import sys
-import threading
 
 from .. import atomic_file
+from ..interrupts import handling_sigint
 
 
 class Progress:
@@ -32,17 +31,9 @@ class Progress:
         self.layer_speeds = layer_speeds
         self.speeds = [layer_speeds()] if layer_speeds is not None else None
 
-    @contextlib.contextmanager
     def catching_ctrl_c(self):
         """Within the block, Ctrl-C asks the run to stop after the current mini-batch."""
-        if threading.current_thread() is not threading.main_thread():
-            yield  # only the main thread may set signal handlers
-            return
-        previous = signal.signal(signal.SIGINT, self._on_sigint)
-        try:
-            yield
-        finally:
-            signal.signal(signal.SIGINT, previous)
+        return handling_sigint(self._on_sigint)
 
     def _on_sigint(self, signum, frame):
         self.interrupted = True

@@ -7,13 +7,11 @@ seed k fixes a run completely (`Network(seed=k)` draws the initial weights and e
 shuffle).
 """
 
-import contextlib
 import datetime
 import multiprocessing
 import os
 import signal
 import sys
-import threading
 import time
 from dataclasses import dataclass
 
@@ -23,6 +21,7 @@ from tqdm import tqdm
 
 from ..checks import check_count
 from ..data import load_mnist
+from ..interrupts import handling_sigint
 from ..network import Network
 from ..train import DivergenceError
 from .report import plural
@@ -107,7 +106,7 @@ _worker = {}
 
 def _init_worker(data_path):
     # Ctrl-C goes to the whole process group; the parent handles it and terminates the pool.
-    # (The worker was started with SIGINT ignored, `_starting_workers`; this keeps it so.)
+    # (The worker was started with SIGINT ignored, in _execute; this keeps it so.)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threadpool_limits(1)
     _worker["splits"] = load_mnist(data_path, np.uint8)
@@ -136,26 +135,13 @@ def _execute(tasks, jobs, data_path, splits):
                 yield run
         return
     context = multiprocessing.get_context("spawn")
-    with _starting_workers():
+    # Started with SIGINT ignored, a worker keeps it ignored from its first instruction: a
+    # Ctrl-C while it still imports numpy and numba (before _init_worker) cannot print a
+    # traceback.  The parent's handler is back once the workers are started.
+    with handling_sigint(signal.SIG_IGN):
         pool = context.Pool(jobs, _init_worker, (data_path,))
     with pool:
         yield from pool.imap_unordered(_run_in_worker, tasks)
-
-
-@contextlib.contextmanager
-def _starting_workers():
-    """Ignore Ctrl-C while the workers are spawned: a process started with SIGINT ignored
-    keeps it ignored from its first instruction, so a Ctrl-C while a worker still imports
-    numpy and numba (before `_init_worker` runs) cannot print its traceback.  The parent's
-    handler is back once the workers are started."""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread may set signal handlers
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 @dataclass
