@@ -5,8 +5,7 @@ __version__ = "0.1.0"
 
 from .costs import COSTS, CrossEntropyCost, LogLikelihoodCost, QuadraticCost
 from .data import load_mnist, one_hot
-from .model_file import load
-from .network import Network
+from .network import Network, load
 from .train import DivergenceError, History
 
 __all__ = ["__version__", "load_mnist", "one_hot", "Network", "load", "History",

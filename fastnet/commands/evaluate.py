@@ -1,7 +1,7 @@
 """`fastnet evaluate`: the accuracy of a saved model (`fastnet train --save`, or network2.py's
 save) on the validation or the test set."""
 
-from .. import model_file
+from ..network import load
 from ..data import N_CLASSES
 from .common import EVAL_SETS, CommandError, add_data_option, evaluation_split, load_data
 
@@ -19,7 +19,7 @@ def register(subparsers):
 
 def cmd_evaluate(args):
     try:
-        net = model_file.load(args.model)
+        net = load(args.model)
     except OSError as e:
         raise CommandError(f"{args.model}: cannot read the model file ({e.strerror or e})") from e
     except ValueError as e:
