@@ -9,8 +9,8 @@ and what the engine and the reference both read, here and nowhere else: which ac
 output layer uses (`output`: "sigmoid" or "softmax"), and whether ``delta`` carries the
 factor sigma'(z) (`delta_has_sigma_prime`): the compiled step (`kernels._train_step`, through
 the flags of `kernels.make_step`) computes the delta from ``a`` alone, as (a - y) a(1 - a) or
-a - y, since it keeps activations, not weighted inputs; the reference calls ``delta``.  The JSON model files of network2.py name a
-cost by its class name; `COSTS` maps fastnet's names and `BY_CLASS_NAME` the book's.
+a - y, since it keeps activations, not weighted inputs; the reference calls ``delta``.
+The JSON model files of network2.py name a cost by its class name; `COSTS` maps fastnet's names and `BY_CLASS_NAME` the book's.
 """
 
 import numpy as np

@@ -1,16 +1,17 @@
 """numba kernels: the element-wise work of a mini-batch, and a whole SGD step compiled as one.
 
-The matrix products of backprop go to BLAS (`_gemm`, the same BLAS that numba's ``np.dot``
-uses, scipy's); everything between them (adding the bias, the sigmoid, sigma', the output
-delta, the bias updates) is one pass of a kernel over a small array that numpy would do in
-several passes with a temporary each.  `_train_step` chains all of it for one mini-batch and
-`_train_batches` runs a whole epoch of mini-batches without returning to Python: at batch 10 a
-Python-level step spent more time in call overhead than in arithmetic.
+The matrix products of backprop go to BLAS (`fastnet.blas`, the same BLAS that numba's
+``np.dot`` uses, scipy's); everything between them (adding the bias, the sigmoid of
+`fastnet.fastexp`, sigma', the output delta, the bias updates) is one pass of a kernel over a
+small array that numpy would do in several passes with a temporary each.  `_train_step`
+chains all of it for one mini-batch and `_train_batches` runs a whole epoch of mini-batches
+without returning to Python: at batch 10 a Python-level step spent more time in call overhead
+than in arithmetic.  Their arguments after the mini-batch are the fields of one `Step`.
 
-The kernels are private (leading underscore) and trust their arguments: the engine in
-`network.py` owns the buffers and validates everything that comes from a user before it gets
-here.  They work for float32 and float64 alike (numba compiles one version per dtype; the
-sigmoid's constants are typed like the data, so that in float32 it vectorizes twice as wide).
+The kernels are private (leading underscore) and trust their arguments: the engine
+(`network.py`, `train.py`) owns the buffers and validates everything that comes from a user
+before it gets here.  They work for float32 and float64 alike (numba compiles one version per
+dtype).
 
 Shapes: ``z, a, delta : (n, m)`` C-ordered, one column per example; ``b : (n, 1)``;
 ``w : (n_out, n_in)`` C-ordered; the gathered inputs ``x : (n_in, m)`` F-ordered.
@@ -277,6 +278,9 @@ def _activate(z, b, softmax):
         _bias_sigmoid(z, b)
 
 
+# The one-thread step is not `parallel._train_part` on one thread: that ran 1.2-1.6x slower at
+# mini-batches 10 and 100 and changed float64 results in their last bits (docs/benchmarks.md,
+# "Threads"), so the two orchestrate the same kernels each in its own way.
 @_jit
 def _train_step(x, y, weights, biases, a, delta, velocity_w, velocity_b,
                 softmax, quadratic, mu, step, decay, decay_rate):

@@ -1,4 +1,7 @@
-"""The vectorized engine: fully matrix-based backprop over a whole mini-batch.
+"""The network: its parameters, inference, validation, model files and one SGD step.
+
+`Network.SGD` is the book's entry point; it checks its arguments (`fastnet.checks`) and hands
+the epochs to `fastnet.train.sgd`.
 
 The book's code runs backprop once per example, on ``(784, 1)`` columns, and adds up the
 gradients.  Here a mini-batch of m examples is one ``(n_in, m)`` matrix: each layer is one
@@ -9,9 +12,9 @@ directly.  The arithmetic is the book's; only the order of the additions differs
 other.
 
 Training runs compiled: a whole SGD step is one numba function (`kernels._train_step`), and an
-epoch's mini-batches one call (`kernels._train_batches`), unless an ``on_batch`` callback needs
-Python after each.  Every array a mini-batch touches is allocated once per mini-batch size
-(`_Workspace`) and reused.
+epoch's mini-batches one call (`kernels._train_batches`, from `fastnet.train`), unless an
+``on_batch`` callback needs Python after each.  Every array a mini-batch touches is allocated
+once per mini-batch size (`_Workspace`) and reused.
 
 Shapes: ``X : (n_in, m)``, one example per column; ``w : (n_out, n_in)``; ``b : (n_out, 1)``.
 """
@@ -21,9 +24,9 @@ import math
 import numpy as np
 
 from . import kernels, model_file, parallel, train
-from .checks import (DTYPES, INITS, check_count, check_data, check_dtype,  # noqa: F401
-                     check_hyperparameters, check_init, check_inputs, check_nonnegative,
-                     check_sizes, check_threads)
+from .checks import DTYPES, INITS  # noqa: F401  (importable from here, as before)
+from .checks import (check_count, check_data, check_dtype, check_hyperparameters, check_init,
+                     check_inputs, check_nonnegative, check_sizes, check_threads)
 from .costs import get_cost
 from .data import one_hot
 from .settings import EVAL_CHUNK
