@@ -14,7 +14,7 @@ _EXPORTS = {
     "LogLikelihoodCost": "costs",
     "load_mnist": "data", "one_hot": "data",
     "read_digit": "digit_image",
-    "load": "model_file",
+    "load": "network",
     "Network": "network",
     "DivergenceError": "train", "History": "train",
 }

@@ -5,16 +5,17 @@ Each cost has the book's two static methods, vectorized over columns:
 - ``fn(a, y)``: the cost summed over the examples, ``a, y : (n_out, m)``;
 - ``delta(z, a, y)``: the error of the output layer, ``(n_out, m)``.
 
-and two things the engine needs: which activation its output layer uses (`output`), and
-whether ``delta`` carries the factor sigma'(z) (`delta_has_sigma_prime`): the compiled step
-(`kernels._train_step`) computes the delta from ``a`` alone, as (a - y) a(1 - a) or a - y,
-since it keeps activations, not weighted inputs.  The JSON model files of network2.py name a
-cost by its class name; `COSTS` maps fastnet's names and `BY_CLASS_NAME` the book's.
+and what the engine and the reference both read, here and nowhere else: which activation its
+output layer uses (`output`: "sigmoid" or "softmax"), and whether ``delta`` carries the
+factor sigma'(z) (`delta_has_sigma_prime`): the compiled step (`kernels._train_step`, through
+the flags of `kernels.make_step`) computes the delta from ``a`` alone, as (a - y) a(1 - a) or
+a - y, since it keeps activations, not weighted inputs; the reference calls ``delta``.
+The JSON model files of network2.py name a cost by its class name; `COSTS` maps fastnet's names and `BY_CLASS_NAME` the book's.
 """
 
 import numpy as np
 
-from .reference import sigmoid_prime
+from .activations import sigmoid_prime
 
 
 class QuadraticCost:

@@ -1,265 +1,34 @@
 """numba kernels: the element-wise work of a mini-batch, and a whole SGD step compiled as one.
 
-The matrix products of backprop go to BLAS (`_gemm`, the same BLAS that numba's ``np.dot``
-uses, scipy's); everything between them (adding the bias, the sigmoid, sigma', the output
-delta, the bias updates) is one pass of a kernel over a small array that numpy would do in
-several passes with a temporary each.  `_train_step` chains all of it for one mini-batch and
-`_train_batches` runs a whole epoch of mini-batches without returning to Python: at batch 10 a
-Python-level step spent more time in call overhead than in arithmetic.
+The matrix products of backprop go to BLAS (`fastnet.blas`, the same BLAS that numba's
+``np.dot`` uses, scipy's); everything between them (adding the bias, the sigmoid of
+`fastnet.fastexp`, sigma', the output delta, the bias updates) is one pass of a kernel over a
+small array that numpy would do in several passes with a temporary each.  `_train_step`
+chains all of it for one mini-batch and `_train_batches` runs a whole epoch of mini-batches
+without returning to Python: at batch 10 a Python-level step spent more time in call overhead
+than in arithmetic.  Their arguments after the mini-batch are the fields of one `Step`.
 
-The kernels are private (leading underscore) and trust their arguments: the engine in
-`network.py` owns the buffers and validates everything that comes from a user before it gets
-here.  They work for float32 and float64 alike (numba compiles one version per dtype; the
-sigmoid's constants are typed like the data, so that in float32 it vectorizes twice as wide).
+The kernels are private (leading underscore) and trust their arguments: the engine
+(`network.py`, `train.py`) owns the buffers and validates everything that comes from a user
+before it gets here.  They work for float32 and float64 alike (numba compiles one version per
+dtype).
 
 Shapes: ``z, a, delta : (n, m)`` C-ordered, one column per example; ``b : (n, 1)``;
 ``w : (n_out, n_in)`` C-ordered; the gathered inputs ``x : (n_in, m)`` F-ordered.
 """
 
-import math
+from collections import namedtuple
 
-import numba
 import numpy as np
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
-from numba.core.errors import TypingError
-from numba.extending import intrinsic, overload
-from numba.np.numpy_support import as_dtype
+from numba.extending import intrinsic
 
-# numba's BLAS wrapper (`numba_xxgemm`) reaches BLAS through scipy; importing it here makes a
-# missing scipy fail at import, and puts scipy's BLAS under threadpoolctl's control at once.
-import scipy.linalg.cython_blas  # noqa: F401
-
-from .settings import JIT_OPTIONS, MIN_BLOCK, SMALL_PRODUCT, SUM_OPTIONS
-
-
-def _jit(func=None, options=JIT_OPTIONS):
-    """`numba.njit` with the options above, cached on disk when possible.
-
-    `cache=True` writes next to the source file or in the user's cache directory.  When neither
-    is writable (a read-only site-packages, a sandbox without $HOME), numba refuses at
-    decoration time; the kernel is then compiled in memory on first use instead.
-    """
-    if func is None:
-        return lambda func: _jit(func, options)
-    try:
-        return numba.njit(cache=True, **options)(func)
-    except RuntimeError:  # "cannot cache function ...: no locator available"
-        return numba.njit(cache=False, **options)(func)
-
-
-# -- exp and the sigmoid, in a form LLVM can vectorize --------------------------------------
-#
-# numba's np.exp is a call into libm per element, which no compiler can turn into SIMD; numpy's
-# own exp is SIMD, so a plain numba loop lost to numpy.  The exp below is straight-line code
-# (no call, no branch: the conditionals are selects), so a loop over it vectorizes.  The
-# sigmoid's accuracy, measured over the whole range against an exact (long double) logistic,
-# is stated with the tolerances (`fastnet.tolerances.SIGMOID_RTOL`).
-
-
-def _exp_nonpositive(x):
-    """exp(x) for x <= 0 (or nan), inside jitted code only."""
-    raise NotImplementedError("only callable from numba-compiled code")
-
-
-def _sigmoid(x):
-    """The logistic function, inside jitted code only."""
-    raise NotImplementedError("only callable from numba-compiled code")
-
-
-@intrinsic
-def _times_pow2(typingctx, p, k):
-    """p * 2**k for a float p and an integral float k with -2*emax < k <= 0.
-
-    2**k is built from exponent bits, in two halves 2**(k//2) * 2**(k - k//2) that are both
-    normal numbers, so that a result in the subnormal range is rounded once, as libm's is.
-    """
-    if p not in (types.float32, types.float64) or k != p:
-        return None
-    width, mantissa, bias = (64, 52, 1023) if p == types.float64 else (32, 23, 127)
-
-    def codegen(context, builder, signature, args):
-        p, k = args
-        int_t = ir.IntType(width)
-        k = builder.fptosi(k, int_t)
-        k1 = builder.ashr(k, ir.Constant(int_t, 1))
-        k2 = builder.sub(k, k1)
-
-        def pow2(e):
-            bits = builder.shl(builder.add(e, ir.Constant(int_t, bias)),
-                               ir.Constant(int_t, mantissa))
-            return builder.bitcast(bits, p.type)
-
-        return builder.fmul(builder.fmul(p, pow2(k1)), pow2(k2))
-
-    return p(p, k), codegen
-
-
-# Cody-Waite range reduction: x = k ln2 + r with |r| <= ln2/2, where ln2 = LN2_HI + LN2_LO and
-# LN2_HI has enough trailing zero bits that k * LN2_HI is exact.  exp(r) is its Taylor
-# polynomial: degree 13 in float64 (truncation < 4e-18) and 7 in float32 (< 5e-9), far below
-# half an ulp.  Below the clamp exp(x) rounds to 0 anyway; clamping keeps 2**k in range.
-_EXP = {
-    types.float64: {"dtype": np.float64, "ln2_hi": 6.93147180369123816490e-01,
-                    "ln2_lo": 1.90821492927058770002e-10, "degree": 13, "clamp": -750.0},
-    types.float32: {"dtype": np.float32, "ln2_hi": 0.693145751953125,
-                    "ln2_lo": math.log(2) - 0.693145751953125, "degree": 7, "clamp": -105.0},
-}
-
-
-def _horner(coefficients):
-    """A jitted polynomial c0 + r (c1 + r (c2 + ...)) with the coefficients as constants
-    (each step a multiply-add that "contract" lets LLVM fuse into one FMA)."""
-    c = coefficients[0]
-    if len(coefficients) == 1:
-        return numba.njit(**JIT_OPTIONS)(lambda r: c)
-    rest = _horner(coefficients[1:])
-    return numba.njit(**JIT_OPTIONS)(lambda r: c + r * rest(r))
-
-
-@overload(_exp_nonpositive, jit_options=JIT_OPTIONS)
-def _exp_nonpositive_impl(x):
-    if x not in _EXP:
-        raise TypingError(f"_exp_nonpositive needs float32 or float64, not {x}")
-    spec = _EXP[x]
-    T = spec["dtype"]
-    ln2_hi, ln2_lo, clamp = T(spec["ln2_hi"]), T(spec["ln2_lo"]), T(spec["clamp"])
-    log2e, half, zero = T(1 / math.log(2)), T(0.5), T(0)
-    poly = _horner([T(1 / math.factorial(i)) for i in range(spec["degree"] + 1)])
-
-    def impl(x):
-        # nan < clamp is false, so nan passes; its k is set to 0, where float->int is defined.
-        x = clamp if x < clamp else x
-        k = np.floor(x * log2e + half)
-        k = zero if k != k else k
-        r = (x - k * ln2_hi) - k * ln2_lo
-        return _times_pow2(poly(r), k)
-
-    return impl
-
-
-@overload(_sigmoid, jit_options=JIT_OPTIONS)
-def _sigmoid_impl(x):
-    if x not in _EXP:
-        raise TypingError(f"_sigmoid needs float32 or float64, not {x}")
-    one = _EXP[x]["dtype"](1)
-
-    def impl(x):
-        # exp is only taken of -|x| <= 0, so it cannot overflow; beyond |x| ~ 745 (float64) or
-        # ~104 (float32) it is 0 and the result exactly 0 or 1.
-        e = _exp_nonpositive(-abs(x))
-        r = one / (one + e)
-        return r if x >= 0 else e * r
-
-    return impl
-
-
-# -- matrix products --------------------------------------------------------------------------
-
-
-def _gemm(alpha, a, b, beta, c):
-    """c <- alpha * (a @ b) + beta * c, inside jitted code only (beta = 0: c is not read)."""
-    raise NotImplementedError("only callable from numba-compiled code")
-
-
-def _xxgemm(dtype):
-    """numba's C wrapper of BLAS ?gemm (column-major, Fortran conventions)."""
-    ptr = types.CPointer(dtype)
-    return types.ExternalFunction("numba_xxgemm", types.intc(
-        types.char, types.char, types.char, types.intp, types.intp, types.intp,
-        ptr, ptr, types.intp, ptr, types.intp, ptr, ptr, types.intp))
-
-
-@_jit
-def _blas_layout(t):
-    """(column-major?, leading dimension) of a 2-D array whose rows or columns are
-    contiguous: an F- or C-ordered array, or a block of its columns or rows."""
-    size = t.itemsize
-    rows, cols = t.shape
-    if t.strides[0] == size and (cols <= 1 or t.strides[1] >= rows * size):
-        return True, max(t.strides[1] // size, rows, 1)
-    if t.strides[1] == size and (rows <= 1 or t.strides[0] >= cols * size):
-        return False, max(t.strides[0] // size, cols, 1)
-    raise ValueError("_gemm needs arrays with contiguous rows or columns")
-
-
-@overload(_gemm, jit_options=JIT_OPTIONS)
-def _gemm_impl(alpha, a, b, beta, c):
-    """Any mix of column- and row-major operands, with leading dimensions, so that transposed
-    views (``w.T``) and blocks of columns (``x[:, j:k]``) cost no copy.
-
-    BLAS sees every array column-major.  A column-major c is c itself; an operand in the same
-    order as c goes in as is ("N"), the other as its transpose ("T").  A row-major c is seen
-    as c.T, so the call computes c.T = b.T @ a.T, with the roles mirrored.
-    """
-    arrays = (a, b, c)
-    if any(not isinstance(t, types.Array) or t.ndim != 2 for t in arrays):
-        raise TypingError("_gemm needs 2-D arrays")
-    if len({t.dtype for t in arrays}) != 1 or c.dtype not in _EXP:
-        raise TypingError("_gemm needs float32 or float64 arrays of one dtype")
-    xxgemm = _xxgemm(c.dtype)
-    dtype = as_dtype(c.dtype)
-    kind = ord("d" if c.dtype == types.float64 else "s")
-    same, other = ord("N"), ord("T")
-
-    def impl(alpha, a, b, beta, c):
-        m, k = a.shape
-        n = c.shape[1]
-        if m == 0 or n == 0:
-            return
-        scalars = np.empty(2, dtype)
-        scalars[0] = alpha
-        scalars[1] = beta
-        a_col, lda = _blas_layout(a)
-        b_col, ldb = _blas_layout(b)
-        c_col, ldc = _blas_layout(c)
-        trans_a = same if a_col == c_col else other
-        trans_b = same if b_col == c_col else other
-        if c_col:
-            status = xxgemm(kind, trans_a, trans_b, m, n, k, scalars[0:].ctypes, a.ctypes, lda,
-                            b.ctypes, ldb, scalars[1:].ctypes, c.ctypes, ldc)
-        else:
-            status = xxgemm(kind, trans_b, trans_a, n, m, k, scalars[0:].ctypes, b.ctypes, ldb,
-                            a.ctypes, lda, scalars[1:].ctypes, c.ctypes, ldc)
-        if status != 0:  # numba's wrapper found no BLAS function for this kind
-            raise RuntimeError("BLAS ?gemm is unavailable")
-
-    return impl
-
-
-# OpenBLAS runs small products through dedicated small-matrix kernels, which for the skinny
-# products of a layer of 10-30 neurons are much faster than its general path; so the products
-# of a mini-batch are cut into column blocks of at most SMALL_PRODUCT multiply-adds, except
-# where the blocks would be narrower than MIN_BLOCK columns (`fastnet.settings`; the
-# measurements are in docs/benchmarks.md).
-
-
-@_jit
-def _block(rows, inner, m):
-    """Columns per block of a [rows x inner] @ [inner x m] product (m: no blocks)."""
-    block = SMALL_PRODUCT // max(1, rows * inner)
-    return block if block >= MIN_BLOCK else max(m, 1)
-
-
-@_jit
-def _gemm_by_columns(a, b, c):
-    """c <- a @ b, block by block of the columns of b and c (m, the examples)."""
-    rows, inner = a.shape
-    m = c.shape[1]
-    block = _block(rows, inner, m)
-    for j in range(0, m, block):
-        _gemm(1.0, a, b[:, j:j + block], 0.0, c[:, j:j + block])
-
-
-@_jit
-def _gemm_over_examples(alpha, a, b, beta, c):
-    """c <- alpha * (a @ b) + beta * c, summing over the inner dimension (m, the examples)
-    block by block: a : (rows, m), b : (m, cols)."""
-    rows, m = a.shape
-    block = _block(rows, b.shape[1], m)
-    for j in range(0, m, block):
-        _gemm(alpha, a[:, j:j + block], b[j:j + block, :], beta if j == 0 else 1.0, c)
+from .blas import _gemm_by_columns, _gemm_over_examples
+from .fastexp import _exp_nonpositive, _sigmoid
+from .jit import _jit
+from .settings import SUM_OPTIONS
 
 
 # -- element-wise kernels -----------------------------------------------------------------------
@@ -446,6 +215,37 @@ def _all_finite(a):
 # -- one SGD step, and an epoch of them ---------------------------------------------------------
 
 
+Step = namedtuple("Step", "weights biases a delta velocity_w velocity_b softmax quadratic mu "
+                          "step decay decay_rate")
+Step.__doc__ = """The arguments of an SGD step after its mini-batch, built once per `SGD` call
+(`make_step`) and taken by `_train_step`, `_train_batches` and `parallel.train_batches` alike.
+
+weights, biases : tuples of the parameters, ``w[l] : (sizes[l+1], sizes[l])``,
+    ``b[l] : (sizes[l+1], 1)``; a, delta : tuples of ``(sizes[l+1], m)``, the activations and
+    deltas of the one-thread step; velocity_w, velocity_b : like weights and biases (only read
+    when mu > 0); softmax : the output layer is a softmax (`cost.output`); quadratic : the
+    output delta has the sigma' factor (`cost.delta_has_sigma_prime`); mu : momentum;
+    step = eta/m; decay = 1 - decay_rate, decay_rate = eta*lmbda/n.
+
+The kernels take its fields as positional arguments in this order (``*step``), not the
+namedtuple itself: numba's dispatch of a namedtuple costs about 0.8 us more per call
+(docs/benchmarks.md), paid per mini-batch when Python runs between them.
+"""
+
+
+def make_step(net, m, eta, lmbda, n, mu):
+    """The `Step` of ``net`` (a `fastnet.Network`) for mini-batches of size m."""
+    ws = net._workspace(m)
+    if mu:
+        net._ensure_velocity()
+        velocity_w, velocity_b = tuple(net._velocity_w), tuple(net._velocity_b)
+    else:  # not read without momentum; the parameters stand in, being of the same types
+        velocity_w, velocity_b = tuple(net._weights), tuple(net._biases)
+    return Step(tuple(net._weights), tuple(net._biases), ws.a, ws.delta, velocity_w,
+                velocity_b, net.cost.output == "softmax", net.cost.delta_has_sigma_prime,
+                mu, eta / m, 1 - eta * (lmbda / n), eta * (lmbda / n))
+
+
 @_jit
 def _update_weights(w, v, delta, a_prev_t, mu, step, decay, decay_rate):
     """w <- decay*w - step * (delta @ a_prev.T), the summed gradient folded into BLAS's beta.
@@ -478,6 +278,9 @@ def _activate(z, b, softmax):
         _bias_sigmoid(z, b)
 
 
+# The one-thread step is not `parallel._train_part` on one thread: that ran 1.2-1.6x slower at
+# mini-batches 10 and 100 and changed float64 results in their last bits (docs/benchmarks.md,
+# "Threads"), so the two orchestrate the same kernels each in its own way.
 @_jit
 def _train_step(x, y, weights, biases, a, delta, velocity_w, velocity_b,
                 softmax, quadratic, mu, step, decay, decay_rate):
@@ -515,7 +318,8 @@ def _train_batches(X, labels, index, scale, x, y, weights, biases, a, delta,
     """`_train_step` on the mini-batches ``index[0:m], index[m:2m], ...`` of ``(X, labels)``.
 
     m = x.shape[1], and len(index) must be a multiple of it.  X : (n_in, n), any dtype,
-    times ``scale`` (1/256 for uint8 pixels); labels : (n,) ints; the rest as `_train_step`.
+    times ``scale`` (1/256 for uint8 pixels); labels : (n,) ints; the rest as `_train_step`
+    (the fields of a `Step`).
     """
     m = x.shape[1]
     for k in range(0, len(index), m):

@@ -9,7 +9,8 @@ and its ``load`` looks the cost up by that class name in its own module.  fastne
 four keys exactly as the book does, so the book's code loads fastnet's files (those whose cost
 it has: QuadraticCost or CrossEntropyCost), plus a ``"fastnet"`` object that the book ignores:
 ``{"version": ..., "init": ..., "dtype": ...}``.  That object is optional on load, so files
-written by the book load here, as float64 networks.
+written by the book load here, as float64 networks.  `save` writes a network's file, `read`
+checks one and returns its `Model`; `fastnet.load` (in `fastnet.network`) builds the network.
 
 Weights ``w : (n_out, n_in)`` are nested lists of n_out rows; biases ``b : (n_out, 1)`` are
 n_out one-element lists, as ``tolist()`` gives them.  JSON numbers are written with Python's
@@ -17,14 +18,21 @@ shortest round-trip repr, so a saved network loads back bit for bit.
 """
 
 import json
+from collections import namedtuple
 
 import numpy as np
 
 from . import __version__, atomic_file
+from .checks import DTYPES, INITS
 from .costs import BY_CLASS_NAME
-from .network import DTYPES, INITS, Network
 
 KEYS = ("sizes", "weights", "biases", "cost")
+
+Model = namedtuple("Model", "sizes weights biases cost init dtype")
+Model.__doc__ = """What a model file holds, checked: ``sizes`` (list of int), ``weights`` (float64
+arrays ``(n_out, n_in)``), ``biases`` (float64 arrays ``(n_out, 1)``), ``cost`` (the book's class
+name, "CrossEntropyCost"), ``init`` and ``dtype`` (names).  `fastnet.load` builds a Network
+from it."""
 
 
 def save(net, path):
@@ -39,10 +47,10 @@ def save(net, path):
     })
 
 
-def load(path):
-    """The `fastnet.Network` stored at ``path``, by fastnet or by the book's network2.py.
+def read(path):
+    """The `Model` stored at ``path``, by fastnet or by the book's network2.py.
 
-    Everything is checked before a network is built: the four keys, layer sizes, a known
+    Everything is checked before a network is built from it: the four keys, layer sizes, a known
     cost, every matrix's shape against ``sizes``, numbers only and all finite.  A file that
     fails any check raises ValueError naming the file and the problem; a file that cannot be
     read raises OSError.
@@ -74,10 +82,7 @@ def load(path):
                       [(n, k) for k, n in zip(sizes[:-1], sizes[1:])], sizes)
     biases = _layers(path, data["biases"], "biases", [(n, 1) for n in sizes[1:]], sizes)
 
-    net = Network(sizes, cost=cost, init=init, dtype=dtype)
-    net.weights = weights
-    net.biases = biases
-    return net
+    return Model(sizes, weights, biases, cost, init, dtype)
 
 
 def _extras(path, extras):

@@ -1,4 +1,7 @@
-"""The vectorized engine: fully matrix-based backprop over a whole mini-batch.
+"""The network: its parameters, inference, validation, model files and one SGD step.
+
+`Network.SGD` is the book's entry point; it checks its arguments (`fastnet.checks`) and hands
+the epochs to `fastnet.train.sgd`.
 
 The book's code runs backprop once per example, on ``(784, 1)`` columns, and adds up the
 gradients.  Here a mini-batch of m examples is one ``(n_in, m)`` matrix: each layer is one
@@ -9,33 +12,25 @@ directly.  The arithmetic is the book's; only the order of the additions differs
 other.
 
 Training runs compiled: a whole SGD step is one numba function (`kernels._train_step`), and an
-epoch's mini-batches one call (`kernels._train_batches`), unless an ``on_batch`` callback needs
-Python after each.  Every array a mini-batch touches is allocated once per mini-batch size
-(`_Workspace`) and reused.
+epoch's mini-batches one call (`kernels._train_batches`, from `fastnet.train`), unless an
+``on_batch`` callback needs Python after each.  Every array a mini-batch touches is allocated
+once per mini-batch size (`_Workspace`) and reused.
 
 Shapes: ``X : (n_in, m)``, one example per column; ``w : (n_out, n_in)``; ``b : (n_out, 1)``.
 """
 
-import contextlib
 import math
-import numbers
-import time
 
 import numpy as np
-import threadpoolctl
 
-from . import gradients, kernels, parallel
-from .checks import check_count as _check_count
+from . import gradients, kernels, model_file, parallel, train
+from .checks import DTYPES, INITS  # noqa: F401  (importable from here, as before)
+from .checks import (check_count, check_data, check_dtype, check_hyperparameters, check_init,
+                     check_inputs, check_nonnegative, check_sizes, check_threads)
 from .costs import get_cost
 from .data import one_hot
 from .settings import EVAL_CHUNK
-from .train import DivergenceError, History, StopRule
-
-DTYPES = ("float64", "float32")
-INITS = ("large", "default")
-
-
-_warmed_up = set()
+from .train import StopRule
 
 
 class _Workspace:
@@ -85,12 +80,10 @@ class Network:
     """
 
     def __init__(self, sizes, cost="quadratic", init="large", dtype="float64", seed=None):
-        self.sizes = _check_sizes(sizes)
+        self.sizes = check_sizes(sizes)
         self.cost = get_cost(cost)
-        if init not in INITS:
-            raise ValueError(f"init must be one of {', '.join(INITS)}, not {init!r}")
-        self.init = init
-        self.dtype = _check_dtype(dtype)
+        self.init = check_init(init)
+        self.dtype = check_dtype(dtype)
         try:
             self.rng = np.random.default_rng(seed)
         except (TypeError, ValueError) as exc:
@@ -103,7 +96,7 @@ class Network:
         self._velocity_w = None
         self._velocity_b = None
         self._workspaces = {}
-        _warm_up(self.dtype)
+        train.warm_up(Network, self.dtype)
 
     # -- parameters --------------------------------------------------------------------------
 
@@ -195,7 +188,7 @@ class Network:
         """network2.py's total_cost: the mean cost over the examples plus the L2 term
         ``0.5 * (lmbda / m) * sum ||w||^2``, with m the number of examples evaluated."""
         X, y = self._check_data((X, y), "data")
-        return self._total_cost(X, y, _check_nonnegative(lmbda, "lmbda"))
+        return self._total_cost(X, y, check_nonnegative(lmbda, "lmbda"))
 
     def _total_cost(self, X, y, lmbda):
         m = X.shape[1]
@@ -212,8 +205,6 @@ class Network:
     def save(self, path):
         """Write the network to ``path`` in the JSON format of the book's network2.py,
         atomically; `fastnet.load` reads it back (see `fastnet.model_file`)."""
-        from . import model_file  # not at the top: model_file builds Networks, so imports this
-
         model_file.save(self, path)
 
     # -- training ----------------------------------------------------------------------------
@@ -232,10 +223,10 @@ class Network:
                              f"not {Y.shape}")
         if Y.dtype.kind not in "fiub":
             raise ValueError(f"Y must hold real numbers, not {Y.dtype}")
-        eta, lmbda, mu = _check_hyperparameters(eta, lmbda, mu)
+        eta, lmbda, mu = check_hyperparameters(eta, lmbda, mu)
         if lmbda > 0 and n is None:
             raise ValueError("n, the size of the training set, is needed when lmbda > 0")
-        n = 1 if n is None else _check_count(n, "n")
+        n = 1 if n is None else check_count(n, "n")
         ws = self._workspace(X.shape[1])
         ws.x[...] = X
         if X.dtype == np.uint8:
@@ -267,11 +258,11 @@ class Network:
 
         ``threads`` is how many cores to train on.  With more than one, each thread owns a
         share of every layer's neurons (`fastnet.parallel`; a network without a hidden layer
-        trains on one): about 1.5x faster on two idle cores at mini-batch 100, slower when
-        another process keeps a core busy (the threads advance in lock-step).  The result
-        depends on the number of threads in its last bits, as a multi-threaded BLAS's does,
-        and is the same on every run with the same number; the default, 1, gives the same
-        result on every machine.
+        trains on one): faster on idle cores at large mini-batches, slower when another
+        process keeps a core busy (the threads advance in lock-step; docs/benchmarks.md).
+        The result depends on the number of threads in its last bits, as a multi-threaded
+        BLAS's does, and is the same on every run with the same number; the default, 1, gives
+        the same result on every machine.
 
         ``order(epoch)``, if given, replaces the shuffle: it returns the int64 indices of the
         columns of X to train on in that epoch, in order (a column may be left out or repeated;
@@ -280,11 +271,12 @@ class Network:
 
         Raises `DivergenceError` (with the history so far) if the parameters or a monitored
         cost stop being finite; the parameters are then restored to the last finite epoch.
+        The epochs run in `fastnet.train.sgd`.
         """
-        X, y = self._check_data(training_data, "training_data")
-        epochs = _check_count(epochs, "epochs", minimum=0)
-        m = _check_count(mini_batch_size, "mini_batch_size")
-        eta, lmbda, mu = _check_hyperparameters(eta, lmbda, mu)
+        training_data = self._check_data(training_data, "training_data")
+        epochs = check_count(epochs, "epochs", minimum=0)
+        m = check_count(mini_batch_size, "mini_batch_size")
+        eta, lmbda, mu = check_hyperparameters(eta, lmbda, mu)
         if evaluation_data is not None:
             evaluation_data = self._check_data(evaluation_data, "evaluation_data")
         if monitor_evaluation_accuracy is None:
@@ -292,115 +284,24 @@ class Network:
         if (monitor_evaluation_accuracy or monitor_evaluation_cost) and evaluation_data is None:
             raise ValueError("monitoring the evaluation data needs evaluation_data")
         if early_stopping is not None:
-            early_stopping = _check_count(early_stopping, "early_stopping")
-        threads = _check_threads(threads, self.sizes)
+            early_stopping = check_count(early_stopping, "early_stopping")
+        threads = check_threads(threads, self.sizes)
         stop_rule = StopRule(eta, early_stopping, schedule)
         if stop_rule.active and not monitor_evaluation_accuracy:
             raise ValueError("early stopping and the schedule need evaluation accuracy")
-
-        n = X.shape[1]
-        # In the network's dtype: a float64 factor would make the float32 gather convert
-        # every pixel through float64 (measured: 14.5 instead of 7.3 us per 100 examples).
-        scale = self.dtype.type(1 / 256 if X.dtype == np.uint8 else 1.0)
-        history = History()
-        saved = self._snapshot()
-        for epoch in range(epochs):
-            start = time.perf_counter()
-            perm = self.rng.permutation(X.shape[1]) if order is None else _checked_order(
-                order(epoch), X.shape[1])
-            n = len(perm)
-            # A diverging run overflows in the products; it is caught below, not warned about.
-            # The full mini-batches are one call, the shorter last one, if any, a second.
-            full = n - n % m
-            with np.errstate(over="ignore", invalid="ignore"), _one_blas_thread():
-                interrupted = self._train_batches(X, y, perm[:full], m, scale, eta, lmbda, n,
-                                                  mu, threads, on_batch)
-                if full < n and not interrupted:
-                    interrupted = self._train_batches(X, y, perm[full:], n - full, scale, eta,
-                                                      lmbda, n, mu, 1, on_batch)
-            if interrupted:
-                history.stopped = "interrupted"
-                break
-            seconds = time.perf_counter() - start
-            monitored = {}
-            # On several threads, monitoring keeps BLAS on one thread too: OpenBLAS's threads
-            # spin for ~0.1 s after a multi-threaded product, and would take a core from the
-            # next epoch's threads (an epoch of 0.14 s instead of 0.087 s, measured).
-            with _one_blas_thread() if threads > 1 else contextlib.nullcontext():
-                if self._parameters_finite():
-                    if monitor_training_cost:
-                        monitored["training_cost"] = self._total_cost(X, y, lmbda)
-                    if monitor_training_accuracy:
-                        monitored["training_accuracy"] = self._accuracy(X, y)
-                    if monitor_evaluation_cost:
-                        monitored["evaluation_cost"] = self._total_cost(*evaluation_data, lmbda)
-                    if monitor_evaluation_accuracy:
-                        monitored["evaluation_accuracy"] = self._accuracy(*evaluation_data)
-                    costs = [v for k, v in monitored.items() if k.endswith("cost")]
-                    problem = (None if all(map(math.isfinite, costs)) else
-                               "the cost is no longer finite")
-                else:
-                    problem = "the weights are no longer finite"
-            if problem:
-                self._restore(saved)
-                restored = (f"the end of epoch {epoch - 1}" if epoch else
-                            "their values before this run")
-                raise DivergenceError(f"training diverged in epoch {epoch}: {problem} "
-                                      f"(eta={eta:g} is probably too large); parameters restored "
-                                      f"to {restored}", history)
-            history.seconds.append(seconds)
-            history.eta.append(eta)
-            for key, value in monitored.items():
-                getattr(history, key).append(value)
-            saved = self._snapshot()
-            if on_epoch is not None:
-                on_epoch(epoch, history)
-            if stop_rule.active:
-                eta, reason = stop_rule.after_epoch(history.evaluation_accuracy[-1], eta)
-                if reason is not None:
-                    history.stopped = reason
-                    break
-        return history
+        switches = {"training_cost": monitor_training_cost,
+                    "training_accuracy": monitor_training_accuracy,
+                    "evaluation_cost": monitor_evaluation_cost,
+                    "evaluation_accuracy": monitor_evaluation_accuracy}
+        monitor = [name for name, on in switches.items() if on]
+        return train.sgd(self, training_data, epochs, m, eta, lmbda, evaluation_data, monitor,
+                         mu, stop_rule, on_batch, on_epoch, threads, order)
 
     def _step(self, ws, eta, lmbda, n, mu):
         """One SGD step on the mini-batch held in the workspace ``ws`` (see
         `kernels._train_step` for the arithmetic)."""
-        kernels._train_step(ws.x, ws.y, *self._kernel_arguments(ws.x.shape[1], eta, lmbda, n, mu))
-
-    def _train_batches(self, X, y, index, m, scale, eta, lmbda, n, mu, threads=1,
-                       on_batch=None):
-        """SGD steps on the mini-batches of size m that ``index`` cuts ``(X, y)`` into, on
-        `threads` threads, calling ``on_batch()`` after each if given; returns True if
-        on_batch asked to stop.  Without on_batch, one compiled call does them all: at
-        mini-batch 10, returning to Python after each costs more than the step."""
-        ws = self._workspace(m)
-        arguments = self._kernel_arguments(m, eta, lmbda, n, mu)
-        if threads > 1:
-            weights, biases, _, _, velocity_w, velocity_b, *rest = arguments
-            return parallel.train_batches(X, y, index, scale, *ws.parallel(self.sizes, threads),
-                                          (weights, biases, velocity_w, velocity_b, *rest),
-                                          on_batch)
-        if on_batch is None:
-            kernels._train_batches(X, y, index, scale, ws.x, ws.y, *arguments)
-            return False
-        for k in range(0, len(index), m):
-            kernels._train_batches(X, y, index[k:k + m], scale, ws.x, ws.y, *arguments)
-            if on_batch():
-                return True
-        return False
-
-    def _kernel_arguments(self, m, eta, lmbda, n, mu):
-        """The arguments of `kernels._train_step` after x and y, for mini-batches of size m."""
-        ws = self._workspace(m)
-        if mu:
-            self._ensure_velocity()
-            velocity_w, velocity_b = tuple(self._velocity_w), tuple(self._velocity_b)
-        else:  # not read without momentum; the parameters stand in, being of the same types
-            velocity_w, velocity_b = tuple(self._weights), tuple(self._biases)
-        return (tuple(self._weights), tuple(self._biases), ws.a, ws.delta, velocity_w,
-                velocity_b, self.cost.output == "softmax",
-                self.cost.delta_has_sigma_prime,
-                mu, eta / m, 1 - eta * (lmbda / n), eta * (lmbda / n))
+        kernels._train_step(ws.x, ws.y, *kernels.make_step(self, ws.x.shape[1], eta, lmbda,
+                                                          n, mu))
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -434,31 +335,10 @@ class Network:
         return np.asarray(X, self.dtype)
 
     def _check_inputs(self, X):
-        X = np.asarray(X)
-        if X.ndim != 2 or X.shape[0] != self.sizes[0]:
-            raise ValueError(f"X must have shape ({self.sizes[0]}, m), one example per column, "
-                             f"not {X.shape}")
-        if X.dtype not in (np.float64, np.float32, np.uint8):
-            raise ValueError(f"X must be float64, float32 or uint8 pixels, not {X.dtype}")
-        return X
+        return check_inputs(X, self.sizes[0])
 
     def _check_data(self, data, what):
-        try:
-            X, y = data
-        except (TypeError, ValueError):
-            raise ValueError(f"{what} must be a pair (X, y)") from None
-        X = self._check_inputs(X)
-        y = np.asarray(y)
-        if y.shape != (X.shape[1],) or y.dtype.kind not in "iu":
-            raise ValueError(f"{what}: y must be {X.shape[1]} integer labels, one per column of "
-                             f"X, not an array of shape {y.shape} and dtype {y.dtype}")
-        if y.size and (y.min() < 0 or y.max() >= self.sizes[-1]):
-            raise ValueError(f"{what}: labels must lie in 0..{self.sizes[-1] - 1} for "
-                             f"{self.sizes[-1]} output neurons")
-        # Read in memory order: numba's ravel copies an F-ordered array (0.9 s for MNIST).
-        if X.dtype != np.uint8 and not kernels._all_finite(X.T if X.flags.f_contiguous else X):
-            raise ValueError(f"{what}: X contains inf or nan")
-        return X, y
+        return check_data(data, what, self.sizes)
 
     def __repr__(self):
         return (f"Network({self.sizes}, cost={self.cost.name!r}, init={self.init!r}, "
@@ -474,100 +354,12 @@ class Network:
         return gradients.layer_speeds(self, X, y)
 
 
-def _one_blas_thread():
-    """A context in which BLAS runs on one thread: the epoch loop of `Network.SGD`, which
-    spreads an epoch over the cores itself, one BLAS call per thread (`fastnet.parallel`).
-
-    The products of one mini-batch are small (a few to a hundred MFLOP), and OpenBLAS's
-    threads help them little: at most 1.4x, measured for [784, 100, 10] at mini-batch 1000 on
-    two idle cores, nothing for [784, 30, 10] (its blocks run OpenBLAS's single-threaded small
-    kernels anyway).  With another process busy on the cores, its threads wait for each other
-    and the same products ran 10-50x slower (an epoch of 14 s instead of 0.37 s).  One thread
-    is the robust choice; the limit is set once per epoch (~20 us) and lifted after it, so
-    evaluation (large products, in `feedforward`) keeps the caller's setting, except for the
-    monitoring inside a run on several threads (see `Network.SGD`).
-    """
-    return _blas().limit(limits=1)
-
-
-def _blas():
-    """threadpoolctl's handle on the BLAS libraries loaded (numpy's and scipy's), made once."""
-    global _blas_controller
-    if _blas_controller is None:
-        _blas_controller = threadpoolctl.ThreadpoolController().select(user_api="blas")
-    return _blas_controller
-
-
-_blas_controller = None
-
-
-def _checked_order(index, n_columns):
-    """The indices an ``order`` callable of `Network.SGD` returned, as int64, all in range."""
-    index = np.asarray(index)
-    if index.ndim != 1 or index.dtype.kind not in "iu" or not index.size:
-        raise ValueError("order(epoch) must return a non-empty 1-d array of column indices")
-    if index.min() < 0 or index.max() >= n_columns:
-        raise ValueError(f"order(epoch): column indices must lie in 0..{n_columns - 1}")
-    return index.astype(np.int64, copy=False)
-
-
-def _check_threads(threads, sizes):
-    """The number of threads to train on: 1 for a network without a hidden layer, whose only
-    layer, the output layer, every thread would compute in full."""
-    threads = _check_count(threads, "threads")
-    return threads if len(sizes) > 2 else 1
-
-
-def _check_sizes(sizes):
-    try:
-        sizes = list(sizes)
-    except TypeError:
-        raise ValueError(f"sizes must be a sequence of layer sizes, not {sizes!r}") from None
-    if len(sizes) < 2:
-        raise ValueError(f"sizes needs at least 2 layers (input and output), got {sizes}")
-    for size in sizes:
-        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
-            raise ValueError(f"layer sizes must be positive integers, got {sizes}")
-    return [int(size) for size in sizes]
-
-
-def _check_dtype(dtype):
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError:
-        dtype = None
-    if dtype is None or dtype.name not in DTYPES:
-        raise ValueError(f"dtype must be one of {', '.join(DTYPES)}")
-    return dtype
-
-
-def _check_nonnegative(value, what):
-    if not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:
-        raise ValueError(f"{what} must be a finite number >= 0, not {value!r}")
-    return float(value)
-
-
-def _check_hyperparameters(eta, lmbda, mu):
-    if not isinstance(eta, numbers.Real) or not math.isfinite(eta) or eta <= 0:
-        raise ValueError(f"eta must be a finite number > 0, not {eta!r}")
-    lmbda = _check_nonnegative(lmbda, "lmbda")
-    mu = _check_nonnegative(mu, "mu")
-    if mu >= 1:
-        raise ValueError(f"mu must lie in [0, 1), not {mu!r}")
-    return float(eta), lmbda, mu
-
-
-def _warm_up(dtype):
-    """Compile (or load from numba's cache) every kernel for ``dtype`` on a tiny problem, so
-    that no timing and no first epoch ever includes compilation."""
-    if dtype in _warmed_up:
-        return
-    _warmed_up.add(dtype)
-    for cost in ("quadratic", "log-likelihood"):
-        net = Network([3, 2, 2], cost=cost, dtype=dtype, seed=0)
-        # F-ordered, as load_mnist gives them: numba compiles one version per memory order.
-        for X in (np.zeros((3, 4), np.uint8, order="F"), np.zeros((3, 4), dtype, order="F")):
-            for threads in (1, 2):
-                net.SGD((X, np.zeros(4, np.int64)), 1, 3, 0.1, mu=0.5, threads=threads)
-                net.SGD((X, np.zeros(4, np.int64)), 1, 3, 0.1, threads=threads)
-        net.accuracy(X, np.zeros(4, np.int64))
+def load(path):
+    """The `fastnet.Network` stored at ``path``, by fastnet or by the book's network2.py
+    (`fastnet.model_file` reads and checks the file).  A file that fails a check raises
+    ValueError naming the file and the problem; one that cannot be read, OSError."""
+    model = model_file.read(path)
+    net = Network(model.sizes, cost=model.cost, init=model.init, dtype=model.dtype)
+    net.weights = model.weights
+    net.biases = model.biases
+    return net

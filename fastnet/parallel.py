@@ -2,7 +2,7 @@
 
 Why not let BLAS use the cores?  The products of one mini-batch are small (a few million
 multiply-adds at most); OpenBLAS's own threads gain little on them, and collapse when another
-process is busy on the cores (see `network._one_blas_thread`).  Here P threads each run the
+process is busy on the cores (see `blas.one_thread`).  Here P threads each run the
 whole epoch loop (`_train_part`, compiled, without the GIL), BLAS on one thread each, and
 thread k owns a contiguous share R of the neurons of every layer.  Per mini-batch, thread k:
 
@@ -47,6 +47,7 @@ threads is slower than one on a single thread (docs/benchmarks.md has the figure
 """
 
 import threading
+from collections import namedtuple
 
 import numpy as np
 from llvmlite import ir
@@ -54,9 +55,10 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from .blas import _gemm_by_columns
+from .jit import _jit
 from .kernels import (_activate, _add_gradient, _apply_velocity, _bias_sigmoid, _gather,
-                      _gemm_by_columns, _jit, _output_delta, _times_sigmoid_prime,
-                      _update_bias_chunks)
+                      _output_delta, _times_sigmoid_prime, _update_bias_chunks)
 from .settings import CHUNK_BYTES, SPINS_BEFORE_YIELD
 
 # Slots of the shared int64 array `sync`: the barrier counter and the abort flag (raised
@@ -83,17 +85,27 @@ def chunks_of(m, n_in, itemsize):
     return 1
 
 
+Shared = namedtuple("Shared", "hidden hidden_delta")
+Shared.__doc__ = """The arrays all threads read and write: ``hidden[l], hidden_delta[l] : (chunks,
+sizes[l+1], c)``, the activations and deltas of the hidden layers (see `_train_part`)."""
+
+Own = namedtuple("Own", "x y out out_delta w0_old")
+Own.__doc__ = """The arrays of one thread: ``x : (n_in, c)`` F-ordered, one chunk's inputs;
+``y, out, out_delta : (chunks, n_out, c)``, the targets, output activations and output delta;
+``w0_old : (rows, n_in)``, room for the thread's rows of weights[0] (see `_train_part`)."""
+
+
 def buffers(sizes, m, dtype, threads):
     """The arrays `train_batches` needs for mini-batches of m on `threads` threads:
-    ``(shared, parts)`` (see `_train_part`)."""
+    ``(shared, parts)``, a `Shared` and one `Own` per thread."""
     chunks = chunks_of(m, sizes[0], np.dtype(dtype).itemsize)
     c = m // chunks
-    shared = tuple(tuple(np.empty((chunks, n, c), dtype) for n in sizes[1:-1])
-                   for _ in range(2))
+    shared = Shared(*(tuple(np.empty((chunks, n, c), dtype) for n in sizes[1:-1])
+                      for _ in range(2)))
     rows = -(-sizes[1] // threads)
-    parts = [(np.empty((sizes[0], c), dtype, order="F"),)
-             + tuple(np.empty((chunks, sizes[-1], c), dtype) for _ in range(3))
-             + (np.empty((rows, sizes[0]), dtype),) for _ in range(threads)]
+    parts = [Own(np.empty((sizes[0], c), dtype, order="F"),
+                 *(np.empty((chunks, sizes[-1], c), dtype) for _ in range(3)),
+                 np.empty((rows, sizes[0]), dtype)) for _ in range(threads)]
     return shared, parts
 
 
@@ -158,8 +170,8 @@ def _share(n, part, parts):
 
 @_jit
 def _train_part(part, parts, sync, X, labels, index, scale, x, y, out, out_delta, w0_old,
-                hidden, hidden_delta, weights, biases, velocity_w, velocity_b, softmax,
-                quadratic, mu, step, decay, decay_rate):
+                hidden, hidden_delta, weights, biases, a, delta, velocity_w, velocity_b,
+                softmax, quadratic, mu, step, decay, decay_rate):
     """Thread `part`'s share of the mini-batches ``index[0:m], index[m:2m], ...``, each in
     chunks of examples (see the module's docstring).  Returns False if it stopped because
     the abort flag went up.
@@ -167,8 +179,9 @@ def _train_part(part, parts, sync, X, labels, index, scale, x, y, out, out_delta
     A mini-batch of m = chunks * c examples.  Thread-own: ``x : (n_in, c)`` F-ordered, one
     chunk's inputs; ``y, out, out_delta : (chunks, n_out, c)``, the targets, output
     activations and output delta; ``w0_old``, room for this thread's rows of weights[0] (used
-    when chunks > 1).  Shared: ``hidden[l], hidden_delta[l] : (chunks, sizes[l+1], c)`` for
-    the hidden layers, and the parameters and velocities as in `kernels._train_step`.
+    when chunks > 1) (an `Own`).  Shared: ``hidden[l], hidden_delta[l] : (chunks, sizes[l+1],
+    c)`` for the hidden layers (a `Shared`), and the fields of a `kernels.Step` (its ``a`` and
+    ``delta``, the one-thread step's, are not used).
     """
     last = len(weights) - 1
     chunks, c = y.shape[0], y.shape[2]
@@ -244,12 +257,11 @@ def _train_part(part, parts, sync, X, labels, index, scale, x, y, out, out_delta
     return True
 
 
-def train_batches(X, labels, index, scale, shared, parts, arguments, on_batch=None):
+def train_batches(X, labels, index, scale, shared, parts, step, on_batch=None):
     """`kernels._train_batches` on ``len(parts)`` threads; the calling thread is thread 0.
 
-    shared: ``(hidden, hidden_delta)`` and parts: one ``(x, y, out, out_delta, w0_old)`` per
-    thread, as `_train_part` takes them (see `buffers`); arguments: ``(weights, biases,
-    velocity_w, velocity_b, softmax, quadratic, mu, step, decay, decay_rate)``.  With
+    shared: a `Shared` and parts: one `Own` per thread (see `buffers`); step: the
+    `kernels.Step`, passed to `_train_part` field by field, as the kernels take it.  With
     `on_batch`, thread 0 returns to Python after each of its mini-batches to call it (the
     others wait for it at their next barrier); a true result stops all threads before the
     next mini-batch changes any parameter, and is returned.  An exception in any thread stops
@@ -261,7 +273,7 @@ def train_batches(X, labels, index, scale, shared, parts, arguments, on_batch=No
     def run(part, index):
         try:
             _train_part(part, len(parts), sync, X, labels, index, scale, *parts[part], *shared,
-                        *arguments)
+                        *step)
         except BaseException as exc:  # the others must stop waiting for this thread
             sync[_ABORT] = 1
             failures.append(exc)
@@ -276,7 +288,7 @@ def train_batches(X, labels, index, scale, shared, parts, arguments, on_batch=No
         if on_batch is None:
             run(0, index)
         else:
-            m = parts[0][1].shape[0] * parts[0][1].shape[2]  # chunks * examples per chunk
+            m = parts[0].y.shape[0] * parts[0].y.shape[2]  # chunks * examples per chunk
             for k in range(0, len(index), m):
                 run(0, index[k:k + m])
                 if failures:

@@ -22,22 +22,8 @@ softmax output with log-likelihood cost), so that they have an oracle too.
 
 import numpy as np
 
-
-def sigmoid(z):
-    """The logistic function, without overflow warnings: exp is only taken of -|z|."""
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
-def sigmoid_prime(z):
-    """Derivative of the sigmoid."""
-    return sigmoid(z) * (1 - sigmoid(z))
-
-
-def softmax(z):
-    """Softmax of a column vector, shifted by its maximum so that exp cannot overflow."""
-    e = np.exp(z - np.max(z))
-    return e / np.sum(e)
+from .activations import sigmoid, sigmoid_prime, softmax  # noqa: F401  (shared pure functions)
+from .costs import QuadraticCost, get_cost
 
 
 def vectorized_result(j, k=10):
@@ -91,12 +77,14 @@ class Network:
             nabla_w = [nw + dnw for nw, dnw in zip(nabla_w, delta_nabla_w)]
         return nabla_b, nabla_w
 
+    cost = QuadraticCost
+
     def output_delta(self, z, a, y):
-        """Quadratic cost: (a - y) * sigma'(z)."""
-        return (a - y) * sigmoid_prime(z)
+        """The cost's output delta; network.py's quadratic cost: (a - y) * sigma'(z)."""
+        return self.cost.delta(z, a, y)
 
     def output_activation(self, z):
-        return sigmoid(z)
+        return softmax(z) if self.cost.output == "softmax" else sigmoid(z)
 
     def backprop(self, x, y):
         """Gradient of the cost for one example, layer by layer, as lists like the parameters."""
@@ -148,7 +136,7 @@ class Network2(Network):
         self.num_layers = len(sizes)
         self.sizes = list(sizes)
         self.rng = rng
-        self.cost = cost
+        self.cost = get_cost(cost)
         self.biases = [rng.standard_normal((y, 1)) for y in sizes[1:]]
         self.weights = [rng.standard_normal((y, x)) / (np.sqrt(x) if init == "default" else 1.0)
                         for x, y in zip(sizes[:-1], sizes[1:])]
@@ -179,14 +167,6 @@ class Network2(Network):
         self.velocity_b = [mu * v - (eta / m) * nb for v, nb in zip(self.velocity_b, nabla_b)]
         self.weights = [w + v for w, v in zip(self.weights, self.velocity_w)]
         self.biases = [b + v for b, v in zip(self.biases, self.velocity_b)]
-
-    def output_delta(self, z, a, y):
-        if self.cost == "quadratic":
-            return (a - y) * sigmoid_prime(z)
-        return a - y
-
-    def output_activation(self, z):
-        return softmax(z) if self.cost == "log-likelihood" else sigmoid(z)
 
     def predict(self, x):
         return int(np.argmax(softmax(self.feedforward(x))))

@@ -19,7 +19,7 @@ JIT_OPTIONS = {"nogil": True, "error_model": "numpy", "fastmath": {"contract"}}
 # takes (eight partial sums at once); numpy's pairwise sums reorder the additions too.
 SUM_OPTIONS = {**JIT_OPTIONS, "fastmath": {"contract", "reassoc"}}
 
-# Largest product, in multiply-adds, handed to BLAS in one call (`kernels._block`): OpenBLAS
+# Largest product, in multiply-adds, handed to BLAS in one call (`blas._block`): OpenBLAS
 # runs products below ~0.95e6 multiply-adds through its small-matrix kernels, much faster for
 # the skinny products of a 10-30 neuron layer, so a mini-batch's products are cut into column
 # blocks under this.  Trades one BLAS call for several.

@@ -8,7 +8,7 @@ Each says how close two computations of the same thing must be, and why that clo
 # bits (~1e-15); 1e-10 leaves room for their growth over an epoch and catches any real error.
 CROSSCHECK_ATOL = 1e-10
 
-# The numba sigmoid (`kernels._sigmoid`: its own vectorizable exp, Cody-Waite reduction and a
+# The numba sigmoid (`fastexp._sigmoid`: its own vectorizable exp, Cody-Waite reduction and a
 # Taylor polynomial) vs the exact logistic function.  Measured over the whole range (1.2e7
 # points per dtype: every 1.1e-5 in [-110, 110], uniform in [-760, 760], log-uniform in
 # magnitude down to 1e-304, against an 80-bit long-double reference): at most 1.70 ulp

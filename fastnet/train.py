@@ -1,11 +1,24 @@
-"""What happens between epochs: the history of a run and the rules that stop it or cool it.
+"""The epoch loop of SGD: shuffling, the compiled mini-batches, monitoring, divergence, stops.
 
-The engine (`network.Network.SGD`) runs the epochs; this module holds the pieces it consults
-after each one, kept apart so that they can be tested on a scripted sequence of accuracies.
+`Network.SGD` checks its arguments and hands them to `sgd`, which runs the epochs: each
+shuffles the training set (`order`), runs its mini-batches through the compiled step
+(`kernels._train_batches`, or `parallel.train_batches` on several threads) with BLAS on one
+thread, measures what is monitored (`MONITORS`), restores the parameters of the last finite
+epoch if the run diverged (`DivergenceError`), records a `History` and consults the `StopRule`.
+
+Shapes: ``X : (n_in, n)`` (F-ordered is fastest), integer labels ``y : (n,)``; an epoch's
+order is an int64 index array ``(n,)``.
 """
 
+import contextlib
 import math
+import time
 from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import blas, kernels, parallel
+from .checks import check_order
 
 
 class DivergenceError(FloatingPointError):
@@ -104,3 +117,130 @@ class StopRule:
             return eta, "early stopping"
         eta = eta / 2
         return eta, ("schedule" if eta < self.eta0 / 128 else None)
+
+
+# What can be monitored after an epoch: the name of the `History` list it fills -> how it is
+# measured, ``f(net, training_data, evaluation_data, lmbda)``.
+MONITORS = {
+    "training_cost": lambda net, train, evaluation, lmbda: net._total_cost(*train, lmbda),
+    "training_accuracy": lambda net, train, evaluation, lmbda: net._accuracy(*train),
+    "evaluation_cost": lambda net, train, evaluation, lmbda: net._total_cost(*evaluation, lmbda),
+    "evaluation_accuracy": lambda net, train, evaluation, lmbda: net._accuracy(*evaluation),
+}
+
+
+def sgd(net, training_data, epochs, m, eta, lmbda=0.0, evaluation_data=None, monitor=(),
+        mu=0.0, stop_rule=None, on_batch=None, on_epoch=None, threads=1, order=None):
+    """Train ``net`` for ``epochs`` epochs of mini-batches of m; returns a `History`.
+
+    The arguments are `Network.SGD`'s, already checked; ``monitor`` is a sequence of
+    `MONITORS` names, ``stop_rule`` a `StopRule` (or None).  ``order(epoch)`` gives the
+    epoch's order of the examples, an array of indices into the columns of the training set
+    (checked by `checks.check_order`; a column may be left out or repeated, and n, in the
+    mini-batches and the L2 decay alike, is their number), cut into mini-batches
+    ``order[0:m], order[m:2m], ...``, the last one possibly shorter; by default
+    ``net.rng.permutation(n)``.
+    """
+    X, y = training_data
+    # In the network's dtype: a float64 factor would make the float32 gather convert every
+    # pixel through float64 (twice as slow, docs/benchmarks.md).
+    scale = net.dtype.type(1 / 256 if X.dtype == np.uint8 else 1.0)
+    history = History()
+    saved = net._snapshot()
+    for epoch in range(epochs):
+        start = time.perf_counter()
+        perm = (net.rng.permutation(X.shape[1]) if order is None else
+                check_order(order(epoch), X.shape[1]))
+        n = len(perm)
+        # A diverging run overflows in the products; it is caught below, not warned about.
+        # The full mini-batches are one call, the shorter last one, if any, a second.
+        full = n - n % m
+        with np.errstate(over="ignore", invalid="ignore"), blas.one_thread():
+            interrupted = _train_batches(net, X, y, perm[:full], m, scale, eta, lmbda, n, mu,
+                                         threads, on_batch)
+            if full < n and not interrupted:
+                interrupted = _train_batches(net, X, y, perm[full:], n - full, scale, eta,
+                                             lmbda, n, mu, 1, on_batch)
+        if interrupted:
+            history.stopped = "interrupted"
+            break
+        seconds = time.perf_counter() - start
+        monitored, problem = _monitor(net, training_data, evaluation_data, lmbda, monitor,
+                                      threads)
+        if problem:
+            net._restore(saved)
+            restored = (f"the end of epoch {epoch - 1}" if epoch else
+                        "their values before this run")
+            raise DivergenceError(f"training diverged in epoch {epoch}: {problem} "
+                                  f"(eta={eta:g} is probably too large); parameters restored "
+                                  f"to {restored}", history)
+        history.seconds.append(seconds)
+        history.eta.append(eta)
+        for key, value in monitored.items():
+            getattr(history, key).append(value)
+        saved = net._snapshot()
+        if on_epoch is not None:
+            on_epoch(epoch, history)
+        if stop_rule is not None and stop_rule.active:
+            eta, reason = stop_rule.after_epoch(history.evaluation_accuracy[-1], eta)
+            if reason is not None:
+                history.stopped = reason
+                break
+    return history
+
+
+def _monitor(net, training_data, evaluation_data, lmbda, monitor, threads):
+    """``(monitored, problem)``: the values of the `MONITORS` asked for, by name, and None,
+    or a sentence saying what is no longer finite."""
+    monitored = {}
+    # On several threads, monitoring keeps BLAS on one thread too: OpenBLAS's threads spin
+    # for ~0.1 s after a multi-threaded product, and would take a core from the next epoch's
+    # threads (docs/benchmarks.md).
+    with blas.one_thread() if threads > 1 else contextlib.nullcontext():
+        if not net._parameters_finite():
+            return monitored, "the weights are no longer finite"
+        for name in MONITORS:
+            if name in monitor:
+                monitored[name] = MONITORS[name](net, training_data, evaluation_data, lmbda)
+    costs = [v for k, v in monitored.items() if k.endswith("cost")]
+    return monitored, (None if all(map(math.isfinite, costs)) else "the cost is no longer finite")
+
+
+def _train_batches(net, X, y, index, m, scale, eta, lmbda, n, mu, threads=1, on_batch=None):
+    """SGD steps on the mini-batches of size m that ``index`` cuts ``(X, y)`` into, on
+    `threads` threads, calling ``on_batch()`` after each if given; returns True if on_batch
+    asked to stop.  Without on_batch, one compiled call does them all: at mini-batch 10,
+    returning to Python after each costs more than the step."""
+    ws = net._workspace(m)
+    step = kernels.make_step(net, m, eta, lmbda, n, mu)
+    if threads > 1:
+        return parallel.train_batches(X, y, index, scale, *ws.parallel(net.sizes, threads),
+                                      step, on_batch)
+    if on_batch is None:
+        kernels._train_batches(X, y, index, scale, ws.x, ws.y, *step)
+        return False
+    for k in range(0, len(index), m):
+        kernels._train_batches(X, y, index[k:k + m], scale, ws.x, ws.y, *step)
+        if on_batch():
+            return True
+    return False
+
+
+_warmed_up = set()
+
+
+def warm_up(network_class, dtype):
+    """Compile (or load from numba's cache) every kernel for ``dtype`` on a tiny problem, so
+    that no timing and no first epoch ever includes compilation.  ``network_class`` is
+    `fastnet.Network` (passed in: this module does not import the network)."""
+    if dtype in _warmed_up:
+        return
+    _warmed_up.add(dtype)
+    for cost in ("quadratic", "log-likelihood"):
+        net = network_class([3, 2, 2], cost=cost, dtype=dtype, seed=0)
+        # F-ordered, as load_mnist gives them: numba compiles one version per memory order.
+        for X in (np.zeros((3, 4), np.uint8, order="F"), np.zeros((3, 4), dtype, order="F")):
+            for threads in (1, 2):
+                net.SGD((X, np.zeros(4, np.int64)), 1, 3, 0.1, mu=0.5, threads=threads)
+                net.SGD((X, np.zeros(4, np.int64)), 1, 3, 0.1, threads=threads)
+        net.accuracy(X, np.zeros(4, np.int64))

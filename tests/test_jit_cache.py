@@ -3,7 +3,7 @@
 import numba
 import numpy as np
 
-from fastnet import kernels
+from fastnet import jit, kernels
 
 
 def test_kernels_compile_without_a_cache_when_numba_refuses_one(monkeypatch):
@@ -21,7 +21,7 @@ def test_kernels_compile_without_a_cache_when_numba_refuses_one(monkeypatch):
     def double(x):
         return 2 * x
 
-    compiled = kernels._jit(double)
+    compiled = jit._jit(double)
     assert calls == [True, False]
     assert compiled(np.float64(21.0)) == 42.0
     assert isinstance(compiled, numba.core.dispatcher.Dispatcher)

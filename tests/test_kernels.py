@@ -8,7 +8,7 @@ import numba
 import numpy as np
 import pytest
 
-from fastnet import kernels
+from fastnet import blas, kernels
 from fastnet.tolerances import SIGMOID_ATOL, SIGMOID_RTOL
 
 DTYPES = ["float64", "float32"]
@@ -128,7 +128,7 @@ def test_deltas_and_updates_match_numpy(dtype):
 
 @numba.njit
 def _gemm(alpha, a, b, beta, c):
-    kernels._gemm(alpha, a, b, beta, c)
+    blas._gemm(alpha, a, b, beta, c)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -155,20 +155,20 @@ def test_gemm_takes_any_layout_and_column_blocks(dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_blocked_products_equal_whole_ones(dtype):
     """[30 x 784] @ [784 x 100] goes in blocks of 38 columns; [300 x 784] products whole."""
-    assert kernels._block(30, 784, 100) == 38
-    assert kernels._block(300, 784, 100) == 100
+    assert blas._block(30, 784, 100) == 38
+    assert blas._block(300, 784, 100) == 100
     rng = np.random.default_rng(6)
     rows, inner, m = 30, 784, 100
     w = rng.normal(size=(rows, inner)).astype(dtype)
     x = np.asfortranarray(rng.normal(size=(inner, m)).astype(dtype))
     z = np.empty((rows, m), dtype)
-    kernels._gemm_by_columns(w, x, z)
+    blas._gemm_by_columns(w, x, z)
     # sums of 1000 products of magnitude ~1: rounding ~ sqrt(1000) eps relative to ~30
     eps = np.finfo(dtype).eps
     np.testing.assert_allclose(z, w @ x, rtol=0, atol=1000 * eps)
     delta = rng.normal(size=(rows, m)).astype(dtype)
     expected = 0.9 * w - 0.1 * (delta @ x.T)
-    kernels._gemm_over_examples(-0.1, delta, x.T, 0.9, w)
+    blas._gemm_over_examples(-0.1, delta, x.T, 0.9, w)
     np.testing.assert_allclose(w, expected, rtol=0, atol=100 * eps)
 
 

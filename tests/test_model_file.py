@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import fastnet
-from fastnet import Network, atomic_file, model_file
+from fastnet import Network, atomic_file
 from fastnet.reference import sigmoid
 
 # -- a faithful minimal network2.py: its cost classes, save and load, and feedforward -----------
@@ -299,4 +299,4 @@ def test_a_missing_file_is_an_os_error(tmp_path):
 
 
 def test_public_names():
-    assert fastnet.load is model_file.load and "load" in fastnet.__all__
+    assert fastnet.load is fastnet.network.load and "load" in fastnet.__all__

@@ -1,5 +1,8 @@
 """The stopping rules on scripted accuracy sequences."""
 
+import numpy as np
+
+from fastnet import Network, train
 from fastnet.train import NoImprovement, StopRule
 
 
@@ -49,3 +52,24 @@ def test_schedule_waits_for_n_flat_epochs_each_time():
 def test_schedule_defaults_to_no_improvement_in_ten():
     etas, _ = _run(StopRule(1.0, schedule=True), [5] * 12)
     assert etas[10] == 1.0 and etas[11] == 0.5
+
+
+def test_sgd_takes_the_order_of_each_epoch_from_a_hook(mnist):
+    """`train.sgd(order=...)` trains on the order it is given: the default's permutations,
+    handed in, give the default's weights; another order, other weights, and the network's
+    Generator is left alone."""
+    (X, y), _, _ = mnist
+    X, y = np.asfortranarray(X[:, :300]), y[:300]
+    default = Network([784, 10, 10], seed=0)
+    default.SGD((X, y), 2, 10, 3.0)
+    fresh = Network([784, 10, 10], seed=0)
+    drawn = [fresh.rng.permutation(300) for _ in range(2)]
+    hooked = Network([784, 10, 10], seed=0)
+    state = hooked.rng.bit_generator.state
+    history = train.sgd(hooked, (X, y), 2, 10, 3.0, order=lambda epoch: drawn[epoch])
+    assert history.epochs == 2 and hooked.rng.bit_generator.state == state
+    for p, q in zip(default.weights + default.biases, hooked.weights + hooked.biases):
+        np.testing.assert_array_equal(p, q)
+    reversed_ = Network([784, 10, 10], seed=0)
+    train.sgd(reversed_, (X, y), 2, 10, 3.0, order=lambda epoch: drawn[epoch][::-1].copy())
+    assert not np.array_equal(reversed_.weights[0], default.weights[0])

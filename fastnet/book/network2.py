@@ -167,10 +167,11 @@ def load(filename):
     As in the book, it builds a ``Network`` first, which draws from ``np.random``, then sets
     the saved parameters.  A damaged file raises ValueError naming it (`fastnet.model_file`).
     """
-    saved = model_file.load(filename)
-    if saved.cost not in ENGINE_COSTS:
-        raise ValueError(f"{filename}: the book's network2 has no cost {saved.cost.__name__}")
-    net = Network(list(saved.sizes), cost=saved.cost)
+    saved = model_file.read(filename)
+    cost = {book.__name__: book for book in ENGINE_COSTS}.get(saved.cost)  # a class name
+    if cost is None:
+        raise ValueError(f"{filename}: the book's network2 has no cost {saved.cost}")
+    net = Network(list(saved.sizes), cost=cost)
     net.weights = saved.weights
     net.biases = saved.biases
     return net

@@ -15,7 +15,7 @@ import sys
 
 import numpy as np
 
-from .. import atomic_file, model_file
+from .. import atomic_file
 from ..checks import check_count
 from ..data import load_mnist, locate_data
 from .status import EXIT_FAILURE, EXIT_USAGE, Interrupted
@@ -83,9 +83,10 @@ def evaluation_split(args, splits):
 # -- models ----------------------------------------------------------------------------------
 
 def load_model(path):
-    """`model_file.load`, with a missing or damaged model file as a CommandError."""
+    """`fastnet.load`, with a missing or damaged model file as a CommandError."""
+    from ..network import load  # numba loads with the engine: only once a model is asked for
     try:
-        return model_file.load(path)
+        return load(path)
     except OSError as e:
         raise CommandError(f"{path}: cannot read the model file ({e.strerror or e})") from e
     except ValueError as e:
