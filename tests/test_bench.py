@@ -5,10 +5,13 @@ that every installed implementation is timed and checked, and the figures are de
 """
 
 import json
+import random
 
+import numpy as np
 import pytest
 
-from fastnet.bench import implementations, rates, table, timing
+from fastnet.bench import book_format, implementations, rates, table, timing
+from fastnet.book import network2
 from fastnet.bench.implementations import PEERS
 from fastnet.cli import main
 
@@ -141,3 +144,33 @@ def test_an_implementation_that_does_not_learn_fails_the_run(capsys, monkeypatch
     monkeypatch.setattr(implementations.FastnetRun, "epoch", lambda self, k: None)
     assert main(["bench", "--quick", "--threads", "1"]) == 2
     assert "fastnet float64 did not learn" in capsys.readouterr().err
+
+
+def test_book_format_rows_time_fastnet_book_against_the_reference(data):
+    states = random.getstate(), np.random.get_state()
+    rows = book_format.run(data, epochs=2, n_train=TINY.n_train, reference_images=200)
+    assert random.getstate() == states[0]  # fastnet.book's draws from the global state undone
+    assert np.array_equal(np.random.get_state()[1], states[1][1])
+    assert [row["form"] for row in rows] == list(book_format.FORMS)
+    for row in rows:
+        assert row["seconds_per_epoch"] > 0 and row["reference_seconds_per_epoch"] > 0
+        assert row["speedup_vs_reference"] == pytest.approx(
+            row["reference_seconds_per_epoch"] / row["seconds_per_epoch"])
+        assert row["accuracy_after"] > row["accuracy_before"]
+        assert row["reference_accuracy"][1] > row["reference_accuracy"][0]
+        assert row["n_train"] == TINY.n_train and row["epochs_timed"] == 2
+    # Both forms train the same network from the same seeds on the same values (float32
+    # pixels, as float32 views or as float64 copies): the same accuracy to a few images.
+    assert rows[0]["accuracy_after"] == pytest.approx(rows[1]["accuracy_after"], abs=0.02)
+    result = {"settings": [], "load_before": (0, 0, 0), "load_after": (0, 0, 0),
+              "book_format": rows}
+    text = table.format_table(result)
+    assert "fastnet.book, the book's data format" in text
+    assert [line.split()[0] for line in text.splitlines()
+            if line.split()[:1] in (["views"], ["float64-list"])] == list(book_format.FORMS)
+
+
+def test_book_format_fails_when_fastnet_book_does_not_learn(data, monkeypatch):
+    monkeypatch.setattr(network2.Network, "SGD", lambda self, *a, **k: None)
+    with pytest.raises(RuntimeError, match="fastnet.book did not learn on the book's data format"):
+        book_format.run(data, epochs=1, n_train=TINY.n_train, reference_images=200)

@@ -38,6 +38,8 @@ def format_table(result):
                 + f"{row['efficiency']:>7.0%}{row['efficiency_vs_shape_rate']:>10.0%}"
                 + f"{_accuracy(row['accuracy_before']):>7}->{row['accuracy_after']:.2f}")
         lines.append("")
+    if result.get("book_format"):
+        lines += _book_format_lines(result["book_format"]) + [""]
     load = ", ".join(f"{x:.2f}" for x in result["load_before"])
     lines.append(f"load average before: {load}; after: "
                  + ", ".join(f"{x:.2f}" for x in result["load_after"]))
@@ -45,6 +47,26 @@ def format_table(result):
                  "x ref / x peer: that time / this time (peer dtype in the last column); "
                  "eff.: epoch matmul FLOPs / time / the 1000^3 matmul rate")
     return "\n".join(lines)
+
+
+def _book_format_lines(rows):
+    """The rows of `book_format`: fastnet.book against the reference, in the book's formats."""
+    first = rows[0]
+    lines = [f"fastnet.book, the book's data format: network2 {'-'.join(map(str, first['sizes']))}, "
+             f"cross-entropy, batch {first['batch']}, eta {first['eta']:g}, "
+             f"lmbda {first['lmbda']:g}, BLAS threads = 1",
+             f"  fastnet.book: one whole SGD call of {first['epochs_timed']} epochs on "
+             f"{first['n_train']} images, per epoch; reference: network2's algorithm per "
+             f"example, {first['reference_images_timed']} images, scaled"]
+    header = (f"{'data':<16}{'fastnet.book s/epoch':>22}{'reference s/epoch':>19}{'x ref':>8}"
+              f"{'target':>8}{'accuracy':>14}")
+    lines += ["", header, "-" * len(header)]
+    for row in rows:
+        lines.append(f"{row['form']:<16}{row['seconds_per_epoch']:>22.3f}"
+                     f"{row['reference_seconds_per_epoch']:>19.3f}"
+                     f"{row['speedup_vs_reference']:>8.1f}{row['target']:>7g}x"
+                     f"{row['accuracy_before']:>7.2f}->{row['accuracy_after']:.2f}")
+    return lines
 
 
 def _accuracy(value):

@@ -14,6 +14,7 @@ import numpy as np
 import threadpoolctl
 
 from ..settings import SETTLE_SECONDS
+from . import book_format
 from . import implementations  # its IMPLEMENTATIONS and installed() looked up at run time
 from .implementations import ETA, N_EPOCH, PEERS
 from .rates import epoch_flops, measure_rates, shape_key
@@ -27,6 +28,8 @@ class Plan:
     the whole epoch); ``n_train`` is the epoch the times are scaled to.  An implementation
     is timed `repeats` times, or fewer once its timings of a group add up to `budget`
     seconds (on a loaded machine a multi-threaded peer can be 10-100x slower than usual).
+    ``book_epochs`` > 0 adds the rows of `book_format` (one fastnet.book call of that many
+    epochs per form, on 1 BLAS thread; the reference on ``book_reference_images``).
     """
 
     shapes: list
@@ -36,6 +39,8 @@ class Plan:
     images: dict = field(default_factory=dict)
     n_train: int = N_EPOCH
     square: int = 1000
+    book_epochs: int = 0
+    book_reference_images: int = 1000
 
     def images_for(self, name, batch):
         n = self.images.get(name, {}).get(batch)
@@ -43,10 +48,11 @@ class Plan:
 
 
 QUICK = Plan(shapes=[[784, 30, 10]], batches=[10, 100], repeats=3, budget=2.0,
+             book_epochs=10, book_reference_images=1000,
              images={"reference": {10: 1000, 100: 1000},
                      "pytorch": {10: 5000}, "scikit-learn": {10: 5000}})
 FULL = Plan(shapes=[[784, 30, 10], [784, 100, 10]], batches=[10, 100, 1000], repeats=5,
-            budget=8.0,
+            budget=8.0, book_epochs=10, book_reference_images=5000,
             images={"reference": {10: 5000, 100: 5000, 1000: 5000},
                     "pytorch": {10: 10000}, "scikit-learn": {10: 10000}})
 
@@ -111,6 +117,12 @@ def run(data, plan, threads, progress=None):
                                                    n_threads)
             _add_ratios(setting, plan)
         result["settings"].append(setting)
+    if plan.book_epochs:
+        if progress:
+            progress("fastnet.book, the book's data format")
+        with blas_threads(1):
+            result["book_format"] = book_format.run(data, plan.book_epochs, plan.n_train,
+                                                    plan.book_reference_images)
     result["load_after"] = os.getloadavg()
     return result
 
@@ -180,7 +192,9 @@ def _add_ratios(setting, plan):
 def _plan_dict(plan):
     return {"shapes": plan.shapes, "batches": plan.batches, "repeats": plan.repeats,
             "budget_seconds": plan.budget,
-            "n_train": plan.n_train, "eta": ETA, "images": plan.images, "square": plan.square}
+            "n_train": plan.n_train, "eta": ETA, "images": plan.images, "square": plan.square,
+            "book_epochs": plan.book_epochs,
+            "book_reference_images": plan.book_reference_images}
 
 
 def _blas_info():
