@@ -187,6 +187,14 @@ def test_keep_saves_the_epoch_it_says(tmp_path, capsys, mnist_uint8, keep):
     assert doc["config"]["keep"] == keep
 
 
+def test_keep_best_without_save_is_refused_before_training(capsys, monkeypatch):
+    monkeypatch.setattr(fastnet.Network, "SGD", lambda *a, **k: pytest.fail("should not train"))
+    assert main(KEEP_RUN + ["--keep", "best"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("fastnet train: error: --keep best says which weights --save writes; "
+                   "give --save FILE too\n")
+
+
 # -- evaluate loads only the set it scores -----------------------------------------------------
 
 def test_evaluate_with_only_the_test_files(tmp_path, capsys):

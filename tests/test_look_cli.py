@@ -9,6 +9,7 @@ import pytest
 
 import fastnet
 from fastnet.cli import main
+from fastnet import plots
 from fastnet.commands import common
 from fastnet.plot_extra import INSTALL_HINT
 from fastnet.data import SPLITS
@@ -147,6 +148,36 @@ def test_evaluate_out_that_cannot_be_made(tmp_path, capsys, model):
     assert main(["evaluate", str(model[1]), "--out", str(tmp_path / "file" / "dir")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("fastnet evaluate: error: --out ") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("writer", ["write_confusion", "write_grid"])
+def test_evaluate_out_failing_after_the_scoring_exits_1(tmp_path, capsys, model, monkeypatch,
+                                                        writer):
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(plots, writer, disk_full)
+    assert main(["evaluate", str(model[1]), "--out", str(tmp_path / "look")]) == 1
+    captured = capsys.readouterr()
+    assert f"{model[1]}: " in captured.out and "on the test set" in captured.out  # scored
+    assert captured.err.startswith("fastnet evaluate: error: could not write the pictures")
+    assert "the pictures were not saved" in captured.err and captured.err.count("\n") == 1
+
+
+def test_predict_show_failing_after_the_readings_exits_1(tmp_path, capsys, model, mnist_uint8,
+                                                          monkeypatch):
+    _, _, (X, _) = mnist_uint8
+    file = str(redraw(X[:, 0].reshape(28, 28), tmp_path / "0.png", np.random.default_rng(6)))
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(plots, "write_grid", disk_full)
+    assert main(["predict", str(model[1]), file, "--show", str(tmp_path / "seen.png")]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.startswith(f"{file}: ")  # the reading was printed
+    assert captured.err.startswith("fastnet predict: error: could not write --show")
+    assert "the picture was not saved" in captured.err and captured.err.count("\n") == 1
 
 
 # -- plot and train --plot ---------------------------------------------------------------------

@@ -9,8 +9,8 @@ import numpy as np
 from .. import confusion, plots
 from ..data import IMAGE_SHAPE, N_CLASSES
 from ..plot_extra import MissingPlotExtra, require
-from .common import (EVAL_SETS, CommandError, add_data_option, check_writable, first_run_note,
-                     load_data, load_model)
+from .common import (EVAL_SETS, CommandError, FailedAfterWork, add_data_option, check_writable,
+                     first_run_note, load_data, load_model)
 
 N_ERRORS = 24  # misclassified images in errors.png: three rows of plots.GRID_COLUMNS
 
@@ -92,6 +92,6 @@ def _write_pictures(paths, matrix, X, y, outputs, predicted, eval_set):
         plots.write_confusion(matrix, confusion_path, f"confusion matrix, {eval_set} set")
         plots.write_grid(fields, titles, errors_path, empty="no misclassified images")
     except OSError as e:
-        raise CommandError(f"could not write the pictures into {confusion_path.parent}: "
-                           f"{e}") from e
+        raise FailedAfterWork(f"could not write the pictures into {confusion_path.parent}: "
+                              f"{e}; the accuracy above stands, the pictures were not saved") from e
     print(f"\nPictures written to {confusion_path} and {errors_path}")

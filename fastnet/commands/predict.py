@@ -13,7 +13,7 @@ import numpy as np
 from .. import digit_image, plots
 from ..data import N_PIXELS
 from ..plot_extra import MissingPlotExtra, require
-from .common import EXIT_USAGE, CommandError, check_writable, integer, load_model
+from .common import EXIT_USAGE, CommandError, FailedAfterWork, check_writable, integer, load_model
 
 
 def register(subparsers):
@@ -72,7 +72,8 @@ def cmd_predict(args):
         try:
             plots.write_grid(fields, titles, args.show, empty="no picture could be read")
         except OSError as e:
-            raise CommandError(f"could not write --show {args.show}: {e}") from e
+            raise FailedAfterWork(f"could not write --show {args.show}: {e}; the readings "
+                                  f"above stand, the picture was not saved") from e
         print(f"The images the network saw written to {args.show}")
     return EXIT_USAGE if failed else 0
 

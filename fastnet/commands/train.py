@@ -241,6 +241,8 @@ def _sgd(net, training, evaluation, config, run, best):
 def _check_outputs(args):
     """Fail now, not after hours of training, if --save, --history or --plot cannot be
     written (or, for --plot, drawn)."""
+    if args.keep == "best" and args.save is None:
+        raise CommandError("--keep best says which weights --save writes; give --save FILE too")
     outputs = [(flag, path) for flag, path in (("--save", args.save), ("--history", args.history),
                                                ("--plot", args.plot)) if path is not None]
     for i, (flag, path) in enumerate(outputs):
