@@ -9,12 +9,21 @@ same network, initial parameters where the library allows, eta and cost; see
 docs/benchmarks.md).  Each benchmark warms up (numba compiled or loaded, one epoch of 1,000
 images), checks that training raised validation accuracy, and records threads, dtype, sizes
 and batch.  fastnet trains on as many threads as BLAS is given (`--blas-threads`).
+
+``fastnet-f64data`` and ``fastnet-f32data`` are the README's path: the float64 (float32) pixels
+of ``load_mnist()``, one ``SGD(training, 1, m, 3.0)`` call per timing, every check counted,
+beside fastnet's rows on uint8 pixels.  `test_call_overhead` times ``SGD(training, 0, 10, 3.0)``
+on the whole training set (the checks and setup of a call, no epoch), and `test_read` numpy
+reading the set once (``X.max()``), the floor under an epoch on 8 or 4 bytes per pixel.
 """
+
+import numpy as np
 
 import time
 
 import pytest
 
+from fastnet import Network
 from fastnet.bench import implementations
 from fastnet.bench.implementations import N_EPOCH, PEERS
 from fastnet.settings import SETTLE_SECONDS
@@ -54,3 +63,26 @@ def test_epoch(benchmark, record, data, blas_threads, shape, batch, impl):
     record(impl=cls.name, dtype=dtype, sizes=sizes, batch=batch, images_timed=images,
            scale=scale, seconds_per_epoch=benchmark.stats.stats.median,
            accuracy_before=before, accuracy_after=after)
+
+
+DATA_DTYPES = ["uint8", "float32", "float64"]
+
+
+@pytest.mark.parametrize("data_dtype", DATA_DTYPES)
+@pytest.mark.benchmark(group="per-call overhead: SGD(training, 0, 10, 3.0)")
+def test_call_overhead(benchmark, record, data, data_dtype):
+    training = data.train_as(data_dtype)
+    net = Network([784, 30, 10], seed=1)
+    before = net.weights + net.biases
+    history = benchmark(net.SGD, training, 0, 10, 3.0)
+    assert history.epochs == 0
+    assert all(np.array_equal(p, q) for p, q in zip(before, net.weights + net.biases))
+    record(data=data_dtype, images=training[0].shape[1])
+
+
+@pytest.mark.parametrize("data_dtype", ["float32", "float64"])
+@pytest.mark.benchmark(group="reading the training set once: X.max()")
+def test_read(benchmark, record, data, data_dtype):
+    X, _ = data.train_as(data_dtype)
+    assert benchmark(X.max) == X.dtype.type(255 / 256)
+    record(data=data_dtype, megabytes=X.nbytes / 1e6)

@@ -6,6 +6,11 @@ uses, scipy's).  Shapes: ``a : (rows, inner)``, ``b : (inner, m)``, ``c : (rows,
 with contiguous rows or columns (transposed views and column blocks are fine).
 """
 
+import importlib.machinery
+import importlib.util
+import os
+import sys
+
 import numpy as np
 import threadpoolctl
 from numba import types
@@ -13,12 +18,41 @@ from numba.core.errors import TypingError
 from numba.extending import overload
 from numba.np.numpy_support import as_dtype
 
-# numba's BLAS wrapper (`numba_xxgemm`) reaches BLAS through scipy; importing it here makes a
-# missing scipy fail at import, and puts scipy's BLAS under threadpoolctl's control at once.
-import scipy.linalg.cython_blas  # noqa: F401
-
 from .jit import _jit
 from .settings import JIT_OPTIONS, MIN_BLOCK, SMALL_PRODUCT
+
+
+def _import_cython_blas():
+    """Import scipy.linalg.cython_blas, the module numba's BLAS wrapper (`numba_xxgemm`)
+    takes ?gemm from, without running scipy.linalg's ``__init__``.
+
+    That ``__init__`` imports all of scipy.linalg (its solvers and decompositions), which
+    fastnet never calls: 26 MB at import against 4 MB for the extension module alone, about
+    10 MB of the peak of `fastnet train` (docs/benchmarks.md).  numba imports the module by
+    its full name and finds it in sys.modules, as does a later ``import
+    scipy.linalg.cython_blas`` (only the attribute ``scipy.linalg.cython_blas`` is then
+    unset).  Importing it here makes a missing scipy fail at import, and puts scipy's BLAS
+    under threadpoolctl's control at once.
+    """
+    name = "scipy.linalg.cython_blas"
+    if name in sys.modules:
+        return
+    import scipy  # the package alone: a few modules
+
+    linalg = [os.path.join(path, "linalg") for path in scipy.__path__]
+    spec = importlib.machinery.PathFinder.find_spec(name, linalg)
+    if spec is None:
+        raise ImportError(f"{name} not found in {linalg}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+
+
+_import_cython_blas()
 
 _FLOATS = (types.float32, types.float64)
 

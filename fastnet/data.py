@@ -128,6 +128,12 @@ def one_hot(y, k=N_CLASSES, dtype=np.float64):
     return out
 
 
+def as_dtype(X, dtype):
+    """Pixel bytes ``X : (784, n)`` (as ``load_mnist(dtype=numpy.uint8)`` gives them) as
+    ``load_mnist(dtype=dtype)`` would give them: value/256, F-ordered, in one pass."""
+    return _pixels(np.asarray(X).T, _check_dtype(dtype))
+
+
 def _check_dtype(dtype):
     try:
         checked = np.dtype(dtype)

@@ -15,6 +15,7 @@ Shapes: ``X : (n_in, m)``, one example per column; ``Y : (n_out, m)``; ``w : (n_
 import numpy as np
 
 from . import kernels
+from .checks import check_columns
 from .data import one_hot
 from .settings import EVAL_CHUNK
 
@@ -27,7 +28,8 @@ def gradients(net, X, Y, average=True):
     book's ``backprop`` summed over the m columns, or, with ``average``, their mean (the
     gradient of C = (1/m) sum_x C_x).  ``X : (n_in, m)`` float or uint8 pixel bytes (scaled by
     1/256, as everywhere in the engine), ``Y : (n_out, m)`` the targets.  The examples are
-    taken `EVAL_CHUNK` columns at a time, so a large X is never copied whole.
+    taken `EVAL_CHUNK` columns at a time, so a large X is never copied whole.  An inf or a
+    nan in X is a ValueError naming its column (`checks.NonFiniteColumn`).
     """
     X = net._check_inputs(X)
     Y = np.asarray(Y)
@@ -42,7 +44,7 @@ def layer_speeds(net, X, y):
     the gradient of the cost with respect to the layer's biases, averaged over the examples
     ``(X : (n_in, m), y : (m,) labels)``, as the book's generate_gradient.py measures it.
     A list of floats, empty for a network without a hidden layer."""
-    X, y = net._check_data((X, y), "data")
+    X, y = net._check_data((X, y), "data", allow_empty=True)
     if X.shape[1] == 0:
         raise ValueError("layer speeds need at least one example")
     n_out = net.sizes[-1]
@@ -66,6 +68,8 @@ def _gradients(net, X, targets, average, weights):
             activations = [net._as_float(X[:, start:stop])]
             for layer, (w, b) in enumerate(zip(weights, biases)):
                 z = w @ activations[-1]
+                if layer == 0 and X.dtype != np.uint8:
+                    check_columns(X[:, start:stop], z, start)
                 net._activate(layer, z, b)  # in place: z is now the activation
                 activations.append(z)
             Y = np.ascontiguousarray(targets(start, stop), net.dtype)

@@ -28,7 +28,7 @@ from numba.extending import intrinsic
 from .blas import _gemm_by_columns, _gemm_over_examples
 from .fastexp import _exp_nonpositive, _sigmoid
 from .jit import _jit
-from .settings import SUM_OPTIONS
+from .settings import PREFETCH_AHEAD, SUM_OPTIONS
 
 
 # -- element-wise kernels -----------------------------------------------------------------------
@@ -56,35 +56,77 @@ def _prefetch(typingctx, array, i, j):
     return types.none(array, i, j), codegen
 
 
-@_jit
+@_jit(options=SUM_OPTIONS)
 def _gather(X, labels, index, out_x, out_y, scale, upcoming):
     """Copy the columns ``X[:, index]`` into ``out_x`` (times ``scale``) and one-hot ``out_y``;
     ask for the columns ``X[:, upcoming]`` (the next mini-batch's) to be brought into the
-    caches meanwhile.
+    caches meanwhile.  Returns -1, or the position j in ``index`` of the first column copied
+    that holds an inf or a nan (the copy then goes on: the caller stops).
 
     X : (n_in, n) F-ordered (one contiguous column per example), any dtype; uint8 pixels are
     turned into floats here, mini-batch by mini-batch, so the data set can stay in bytes.
     labels : (n,) int; index, upcoming : (m,) and (at most m,); out_x : (n_in, m) F-ordered;
     out_y : (n_out, m).
 
+    The check is the copy's own read of each pixel: ``v - v`` is 0 for a finite v and nan for
+    inf or nan, and its sum over the column is nan if any one is.  No pass over the data set
+    is made for it (issue 11: a whole-set check cost more than an epoch's training).  The sum
+    may be added in any order ("reassoc", SUM_OPTIONS, which vectorizes it); no flag that
+    assumes finite values is on, so ``v - v`` is not folded to 0.  For uint8 pixels it is an
+    integer 0 and compiles away.
+
     The examples of a mini-batch are scattered over a data set larger than the caches, and
-    fetching their columns from memory one by one took 20-30% of an epoch.  A request for the
-    next mini-batch's column j goes out with the copy of column j: one mini-batch ahead, and
-    spread out (requests made all at once overflow the CPU's queue of pending misses and are
-    dropped).  Measured, [784, 100] uint8 to float32: 42 us per mini-batch without requests,
-    39 with all of them at once, 27 spread out like this (16 for columns in memory order).
+    fetching their columns from memory one by one took 20-30% of an epoch.  With the copy of
+    column j goes a request for the column PREFETCH_AHEAD places further on (in ``index``,
+    then in ``upcoming``), one request per cache line, spread out column by column (requests
+    made all at once overflow the CPU's queue of pending misses and are dropped).  A fixed
+    distance in columns, not a whole mini-batch ahead: a mini-batch of 1000 float64 columns
+    (6 MB) requested ahead would not stay in the core's cache until it is copied
+    (`fastnet.settings`; measured in docs/benchmarks.md).
     """
     n_in, m = out_x.shape
     line = max(1, 64 // X.itemsize)  # elements per 64-byte cache line
     out_y[:] = 0.0
+    bad = -1
     for j in range(m):
-        if j < len(upcoming):
-            for i in range(0, n_in, line):
-                _prefetch(X, i, upcoming[j])
+        ahead = j + PREFETCH_AHEAD
+        if ahead < m:
+            _prefetch_column(X, index[ahead], n_in, line)
+        elif ahead - m < len(upcoming):
+            _prefetch_column(X, upcoming[ahead - m], n_in, line)
         col = index[j]
+        check = X[0, col] - X[0, col]
         for i in range(n_in):
-            out_x[i, j] = X[i, col] * scale
+            v = X[i, col]
+            check += v - v
+            out_x[i, j] = v * scale
+        if check != check and bad < 0:
+            bad = j
         out_y[labels[col], j] = 1.0
+    return bad
+
+
+@_jit
+def _prefetch_column(X, col, n_in, line):
+    """Request the cache lines of column ``col`` of the F-ordered X (`_prefetch`)."""
+    for i in range(0, n_in, line):
+        _prefetch(X, i, col)
+
+
+@_jit
+def _first_nonfinite(z, start):
+    """The first column j >= start whose ``z[0, j]`` is inf or nan, or -1.  z : (n, m).
+
+    Evaluation's check of its inputs (`checks.check_columns`): a NaN or an inf anywhere in a
+    column of x makes every entry of that column of ``w @ x`` non-finite (nan * w, inf * 0
+    and inf - inf are all nan), so the first row of the first layer's products finds the
+    columns to look at, at the cost of reading one row.  Huge weights can overflow a finite
+    column too; the caller confirms on the column of x.
+    """
+    for j in range(start, z.shape[1]):
+        if not np.isfinite(z[0, j]):
+            return j
+    return -1
 
 
 @_jit
@@ -205,7 +247,8 @@ def _apply_velocity(w, v, decay_rate):
 
 @_jit
 def _all_finite(a):
-    """True when no entry of ``a`` is inf or nan (one pass, no temporary)."""
+    """True when no entry of ``a`` is inf or nan (one pass; ``a`` C-contiguous, the
+    parameters: ravel is then a view, while of an F-ordered array it would be a copy)."""
     for x in a.ravel():
         if not np.isfinite(x):
             return False
@@ -319,10 +362,14 @@ def _train_batches(X, labels, index, scale, x, y, weights, biases, a, delta,
 
     m = x.shape[1], and len(index) must be a multiple of it.  X : (n_in, n), any dtype,
     times ``scale`` (1/256 for uint8 pixels); labels : (n,) ints; the rest as `_train_step`
-    (the fields of a `Step`).
+    (the fields of a `Step`).  Returns -1, or the column of X that holds an inf or a nan: the
+    steps stop before the mini-batch that holds it (the caller restores the parameters).
     """
     m = x.shape[1]
     for k in range(0, len(index), m):
-        _gather(X, labels, index[k:k + m], x, y, scale, index[k + m:k + 2 * m])
+        bad = _gather(X, labels, index[k:k + m], x, y, scale, index[k + m:k + 2 * m])
+        if bad >= 0:
+            return index[k + bad]
         _train_step(x, y, weights, biases, a, delta, velocity_w, velocity_b,
                     softmax, quadratic, mu, step, decay, decay_rate)
+    return -1

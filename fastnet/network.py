@@ -25,8 +25,9 @@ import numpy as np
 
 from . import gradients, kernels, model_file, parallel, train
 from .checks import DTYPES, INITS  # noqa: F401  (importable from here, as before)
-from .checks import (check_count, check_data, check_dtype, check_hyperparameters, check_init,
-                     check_inputs, check_nonnegative, check_sizes, check_threads)
+from .checks import (check_columns, check_count, check_data, check_dtype,
+                     check_hyperparameters, check_init, check_inputs, check_nonnegative,
+                     check_sizes, check_threads)
 from .costs import get_cost
 from .data import one_hot
 from .settings import EVAL_CHUNK
@@ -96,7 +97,6 @@ class Network:
         self._velocity_w = None
         self._velocity_b = None
         self._workspaces = {}
-        train.warm_up(Network, self.dtype)
 
     # -- parameters --------------------------------------------------------------------------
 
@@ -145,26 +145,30 @@ class Network:
         """Output activations ``(n_out, m)`` for the inputs ``X : (n_in, m)``.
 
         ``X`` may be float32, float64 or uint8; uint8 is read as pixel bytes and scaled by
-        1/256, as `load_mnist(dtype=numpy.uint8)` intends.
+        1/256, as `load_mnist(dtype=numpy.uint8)` intends.  An inf or a nan in X is a
+        ValueError naming its column (`checks.NonFiniteColumn`).
         """
         X = self._check_inputs(X)
         out = np.empty((self.sizes[-1], X.shape[1]), self.dtype)
         for start in range(0, X.shape[1], EVAL_CHUNK):
             stop = min(start + EVAL_CHUNK, X.shape[1])
-            out[:, start:stop] = self._forward(self._as_float(X[:, start:stop]))
+            out[:, start:stop] = self._forward(X[:, start:stop], start)
         return out
 
-    def _forward(self, a):
+    def _forward(self, X, offset):
+        """The output activations of the columns ``X : (n_in, c)``, columns offset.. of the
+        caller's data (the column an inf or a nan is reported in, `checks.check_columns`,
+        from the first layer's products: no pass of its own over X)."""
         # Huge weights overflow in the products; the sigmoid maps +-inf to 1 and 0, so the
         # result stays meaningful and a warning would only be noise.
         with np.errstate(over="ignore", invalid="ignore"):
-            return self._forward_layers(a)
-
-    def _forward_layers(self, a):
-        for layer, (w, b) in enumerate(zip(self._weights, self._biases)):
-            a = w @ a
-            self._activate(layer, a, b)
-        return a
+            a = self._as_float(X)
+            for layer, (w, b) in enumerate(zip(self._weights, self._biases)):
+                a = w @ a
+                if layer == 0 and X.dtype != np.uint8:
+                    check_columns(X, a, offset)
+                self._activate(layer, a, b)
+            return a
 
     def _activate(self, layer, z, b):
         """z <- activation(z + b), in place: sigmoid, or softmax in the output layer if asked."""
@@ -179,10 +183,17 @@ class Network:
 
     def accuracy(self, X, y):
         """Number of columns of ``X : (n_in, m)`` whose prediction equals the label in ``y``."""
-        return self._accuracy(*self._check_data((X, y), "data"))
+        return self._accuracy(*self._check_data((X, y), "data", allow_empty=True))
 
     def _accuracy(self, X, y):
-        return int(np.count_nonzero(self.predict(X) == y))
+        # Chunk by chunk: the outputs of a whole data set (10 x 50,000 float64, 4 MB) are
+        # never held at once.
+        correct = 0
+        for start in range(0, X.shape[1], EVAL_CHUNK):
+            stop = min(start + EVAL_CHUNK, X.shape[1])
+            predicted = np.argmax(self._forward(X[:, start:stop], start), axis=0)
+            correct += int(np.count_nonzero(predicted == y[start:stop]))
+        return correct
 
     def total_cost(self, X, y, lmbda=0.0):
         """network2.py's total_cost: the mean cost over the examples plus the L2 term
@@ -195,7 +206,7 @@ class Network:
         total = 0.0
         for start in range(0, m, EVAL_CHUNK):
             stop = min(start + EVAL_CHUNK, m)
-            a = self.feedforward(X[:, start:stop])
+            a = self._forward(X[:, start:stop], start)
             total += self.cost.fn(a.astype(np.float64), one_hot(y[start:stop], self.sizes[-1]))
         l2 = sum(float(np.sum(np.square(w, dtype=np.float64))) for w in self._weights)
         return total / m + 0.5 * (lmbda / m) * l2
@@ -217,6 +228,8 @@ class Network:
         With ``mu > 0``, momentum: ``v <- mu*v - eta*grad; w <- w + v``.
         """
         X = self._check_inputs(X)
+        if X.shape[1] == 0:
+            raise ValueError(f"X is empty: shape {X.shape}, no examples to step on")
         Y = np.asarray(Y)
         if Y.shape != (self.sizes[-1], X.shape[1]):
             raise ValueError(f"Y must have shape ({self.sizes[-1]}, {X.shape[1]}) to match X, "
@@ -271,17 +284,24 @@ class Network:
 
         Raises `DivergenceError` (with the history so far) if the parameters or a monitored
         cost stop being finite; the parameters are then restored to the last finite epoch.
-        The epochs run in `fastnet.train.sgd`.
+        Empty data, or data that do not fit the network, are a ValueError before any work.
+        An inf or a nan in the training or evaluation data is found as they are read (no
+        pass over the data set is made for it) and is a ValueError naming the data and the
+        column (`checks.NonFiniteColumn`), with the network as it was before the call:
+        parameters, velocities and generator.  The epochs run in `fastnet.train.sgd`.
         """
         training_data = self._check_data(training_data, "training_data")
         epochs = check_count(epochs, "epochs", minimum=0)
         m = check_count(mini_batch_size, "mini_batch_size")
         eta, lmbda, mu = check_hyperparameters(eta, lmbda, mu)
-        if evaluation_data is not None:
-            evaluation_data = self._check_data(evaluation_data, "evaluation_data")
         if monitor_evaluation_accuracy is None:
             monitor_evaluation_accuracy = evaluation_data is not None
-        if (monitor_evaluation_accuracy or monitor_evaluation_cost) and evaluation_data is None:
+        scored = monitor_evaluation_accuracy or monitor_evaluation_cost
+        if evaluation_data is not None:
+            # Empty evaluation data cannot be scored; unscored, they are never read.
+            evaluation_data = self._check_data(evaluation_data, "evaluation_data",
+                                               allow_empty=not scored)
+        if scored and evaluation_data is None:
             raise ValueError("monitoring the evaluation data needs evaluation_data")
         if early_stopping is not None:
             early_stopping = check_count(early_stopping, "early_stopping")
@@ -337,8 +357,8 @@ class Network:
     def _check_inputs(self, X):
         return check_inputs(X, self.sizes[0])
 
-    def _check_data(self, data, what):
-        return check_data(data, what, self.sizes)
+    def _check_data(self, data, what, allow_empty=False):
+        return check_data(data, what, self.sizes, allow_empty)
 
     def __repr__(self):
         return (f"Network({self.sizes}, cost={self.cost.name!r}, init={self.init!r}, "

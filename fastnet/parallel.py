@@ -56,6 +56,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from .blas import _gemm_by_columns
+from .checks import NonFiniteColumn
 from .jit import _jit
 from .kernels import (_activate, _add_gradient, _apply_velocity, _bias_sigmoid, _gather,
                       _output_delta, _times_sigmoid_prime, _update_bias_chunks)
@@ -66,6 +67,9 @@ from .settings import CHUNK_BYTES, SPINS_BEFORE_YIELD
 # cache lines of their own; from _PASSED on, how many barriers each thread has passed, kept
 # between calls (thread 0 may train one mini-batch per call).
 _COUNT, _ABORT, _PASSED = 0, 8, 16
+
+# What `_train_part` returns besides the column of a non-finite pixel.
+DONE, ABORTED = -1, -2
 
 
 def _sync_array(threads):
@@ -173,8 +177,9 @@ def _train_part(part, parts, sync, X, labels, index, scale, x, y, out, out_delta
                 hidden, hidden_delta, weights, biases, a, delta, velocity_w, velocity_b,
                 softmax, quadratic, mu, step, decay, decay_rate):
     """Thread `part`'s share of the mini-batches ``index[0:m], index[m:2m], ...``, each in
-    chunks of examples (see the module's docstring).  Returns False if it stopped because
-    the abort flag went up.
+    chunks of examples (see the module's docstring).  Returns DONE, ABORTED if it stopped
+    because the abort flag went up, or the column of X that holds an inf or a nan (every
+    thread gathers the same chunk, so all of them find it, before its products).
 
     A mini-batch of m = chunks * c examples.  Thread-own: ``x : (n_in, c)`` F-ordered, one
     chunk's inputs; ``y, out, out_delta : (chunks, n_out, c)``, the targets, output
@@ -198,13 +203,16 @@ def _train_part(part, parts, sync, X, labels, index, scale, x, y, out, out_delta
             w0_old[:] = w0
         for j in range(chunks):
             start = k + j * c
-            _gather(X, labels, index[start:start + c], x, y[j], scale,
-                    index[start + c:start + 2 * c])
+            bad = _gather(X, labels, index[start:start + c], x, y[j], scale,
+                          index[start + c:start + 2 * c])
+            if bad >= 0:
+                sync[_ABORT] = 1
+                return index[start + bad]
             _gemm_by_columns(w0_forward, x, hidden[0][j][r0:r1])
             _bias_sigmoid(hidden[0][j][r0:r1], biases[0][r0:r1])
             passed = _barrier(sync, passed, parts)
             if passed < 0:
-                return False
+                return ABORTED
             for layer in range(1, last):
                 h0, h1 = _share(weights[layer].shape[0], part, parts)
                 _gemm_by_columns(weights[layer][h0:h1], hidden[layer - 1][j],
@@ -212,7 +220,7 @@ def _train_part(part, parts, sync, X, labels, index, scale, x, y, out, out_delta
                 _bias_sigmoid(hidden[layer][j][h0:h1], biases[layer][h0:h1])
                 passed = _barrier(sync, passed, parts)
                 if passed < 0:
-                    return False
+                    return ABORTED
             _gemm_by_columns(weights[last], hidden[last - 1][j], out[j])
             _activate(out[j], biases[last], softmax)
             _output_delta(out[j], y[j], out_delta[j], quadratic)
@@ -225,7 +233,7 @@ def _train_part(part, parts, sync, X, labels, index, scale, x, y, out, out_delta
                 if layer > 1:
                     passed = _barrier(sync, passed, parts)
                     if passed < 0:
-                        return False
+                        return ABORTED
                     d = hidden_delta[layer - 1][j]
             if j < chunks - 1:
                 _add_gradient(w0, v0, hidden_delta[0][j][r0:r1], x.T, mu, step, decay, j == 0)
@@ -234,7 +242,7 @@ def _train_part(part, parts, sync, X, labels, index, scale, x, y, out, out_delta
         # comes after this barrier: a thread still busy with it holds no one up.
         passed = _barrier(sync, passed, parts)
         if passed < 0:
-            return False
+            return ABORTED
         _add_gradient(w0, v0, hidden_delta[0][chunks - 1][r0:r1], x.T, mu, step, decay,
                       chunks == 1)
         if mu:
@@ -254,7 +262,7 @@ def _train_part(part, parts, sync, X, labels, index, scale, x, y, out, out_delta
             _update_bias_chunks(biases[layer][h0:h1], velocity_b[layer][h0:h1],
                                 deltas[:, h0:h1], mu, step)
     sync[_PASSED + part] = passed
-    return True
+    return DONE
 
 
 def train_batches(X, labels, index, scale, shared, parts, step, on_batch=None):
@@ -265,15 +273,18 @@ def train_batches(X, labels, index, scale, shared, parts, step, on_batch=None):
     `on_batch`, thread 0 returns to Python after each of its mini-batches to call it (the
     others wait for it at their next barrier); a true result stops all threads before the
     next mini-batch changes any parameter, and is returned.  An exception in any thread stops
-    all of them and is raised here.
+    all of them and is raised here; an inf or a nan in X raises `checks.NonFiniteColumn`
+    (the parameters are then part-way through a step: the caller restores them).
     """
     sync = _sync_array(len(parts))
     failures = []
 
     def run(part, index):
         try:
-            _train_part(part, len(parts), sync, X, labels, index, scale, *parts[part], *shared,
-                        *step)
+            result = _train_part(part, len(parts), sync, X, labels, index, scale,
+                                 *parts[part], *shared, *step)
+            if result >= 0:
+                raise NonFiniteColumn(int(result))
         except BaseException as exc:  # the others must stop waiting for this thread
             sync[_ABORT] = 1
             failures.append(exc)
@@ -307,3 +318,10 @@ def train_batches(X, labels, index, scale, shared, parts, step, on_batch=None):
     if failures:
         raise failures[0]
     return stopped
+
+
+def load_kernels(X, labels, scale, shared, parts, step):
+    """Compile (or load from numba's cache) `_train_part` for these arguments' types, by
+    running thread 0's share of no mini-batch (see `fastnet.train.load_kernels`)."""
+    _train_part(0, len(parts), _sync_array(len(parts)), X, labels, np.empty(0, np.int64),
+                scale, *parts[0], *shared, *step)

@@ -3,10 +3,11 @@
 Each says what it trades.  The measurements behind the tuned ones are in docs/benchmarks.md,
 where they are re-measured; re-tune them there, not from memory.
 
-The constants read inside compiled code (`SMALL_PRODUCT`, `MIN_BLOCK`, `SPINS_BEFORE_YIELD`)
-are frozen into the kernels when numba compiles them, and numba's on-disk cache is keyed by
-the kernel's own source file, not this one: after changing one of them, delete the cache
-(``find fastnet -name '*.nb[ic]' -delete``) or the old value stays in use.
+The constants read inside compiled code (`SMALL_PRODUCT`, `MIN_BLOCK`, `PREFETCH_AHEAD`,
+`SPINS_BEFORE_YIELD`) are frozen into the kernels when numba compiles them, and numba's
+on-disk cache is keyed by the kernel's own source file, not this one: after changing one of
+them, delete the cache (``find fastnet -name '*.nb[ic]' -delete``) or the old value stays in
+use.
 """
 
 # Compiler options of every kernel.  Of the fast-math flags only "contract" is on: it lets
@@ -27,6 +28,12 @@ SMALL_PRODUCT = 900_000
 # Narrowest column block worth cutting: a wide layer's blocks get narrow, and narrow blocks run
 # slower than one whole call; products that would need narrower blocks go to BLAS whole.
 MIN_BLOCK = 32
+
+# How many columns ahead of the one it copies the gather asks for the next column's cache lines
+# (`kernels._gather`): far enough for memory to answer before the copy gets there, near enough
+# that what was fetched is still in the core's cache (a whole mini-batch of 1000 float64
+# columns ahead is 6 MB, more than the 2 MB L2).  Trades memory latency against cache room.
+PREFETCH_AHEAD = 8
 
 # Reads of the barrier counter before a waiting thread yields its core after each further
 # read (`parallel._barrier`), about 1 us: spinning longer wastes a core that another process

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import blas, kernels, parallel
-from .checks import check_order
+from .checks import NonFiniteColumn, check_order
 
 
 class DivergenceError(FloatingPointError):
@@ -133,6 +133,26 @@ def sgd(net, training_data, epochs, m, eta, lmbda=0.0, evaluation_data=None, mon
         mu=0.0, stop_rule=None, on_batch=None, on_epoch=None, threads=1, order=None):
     """Train ``net`` for ``epochs`` epochs of mini-batches of m; returns a `History`.
 
+    The arguments are `Network.SGD`'s, already checked (see `_epochs`).  An inf or a nan
+    found in the data as they are read (`checks.NonFiniteColumn`) puts back everything the
+    run changed, parameters, velocities and the generator's state, and is raised naming the
+    data: training's from the compiled gather, evaluation's from the first layer's products.
+    """
+    state = _state(net)
+    try:
+        if epochs:
+            load_kernels(net, training_data, m, threads)
+        return _epochs(net, training_data, epochs, m, eta, lmbda, evaluation_data, monitor,
+                       mu, stop_rule, on_batch, on_epoch, threads, order)
+    except NonFiniteColumn as exc:
+        _set_state(net, state)
+        raise NonFiniteColumn(exc.column, exc.what or "training_data") from None
+
+
+def _epochs(net, training_data, epochs, m, eta, lmbda, evaluation_data, monitor, mu,
+            stop_rule, on_batch, on_epoch, threads, order):
+    """The epochs of `sgd`.
+
     The arguments are `Network.SGD`'s, already checked; ``monitor`` is a sequence of
     `MONITORS` names, ``stop_rule`` a `StopRule` (or None).  ``order(epoch)`` gives the
     epoch's order of the examples, an array of indices into the columns of the training set
@@ -201,7 +221,10 @@ def _monitor(net, training_data, evaluation_data, lmbda, monitor, threads):
             return monitored, "the weights are no longer finite"
         for name in MONITORS:
             if name in monitor:
-                monitored[name] = MONITORS[name](net, training_data, evaluation_data, lmbda)
+                try:
+                    monitored[name] = MONITORS[name](net, training_data, evaluation_data, lmbda)
+                except NonFiniteColumn as exc:
+                    raise NonFiniteColumn(exc.column, name.split("_")[0] + "_data") from None
     costs = [v for k, v in monitored.items() if k.endswith("cost")]
     return monitored, (None if all(map(math.isfinite, costs)) else "the cost is no longer finite")
 
@@ -217,30 +240,57 @@ def _train_batches(net, X, y, index, m, scale, eta, lmbda, n, mu, threads=1, on_
         return parallel.train_batches(X, y, index, scale, *ws.parallel(net.sizes, threads),
                                       step, on_batch)
     if on_batch is None:
-        kernels._train_batches(X, y, index, scale, ws.x, ws.y, *step)
+        _raise_if_found(kernels._train_batches(X, y, index, scale, ws.x, ws.y, *step))
         return False
     for k in range(0, len(index), m):
-        kernels._train_batches(X, y, index[k:k + m], scale, ws.x, ws.y, *step)
+        _raise_if_found(kernels._train_batches(X, y, index[k:k + m], scale, ws.x, ws.y, *step))
         if on_batch():
             return True
     return False
 
 
-_warmed_up = set()
+def _raise_if_found(column):
+    """`kernels._train_batches` returns the column of X with an inf or a nan, or -1."""
+    if column >= 0:
+        raise NonFiniteColumn(int(column))
 
 
-def warm_up(network_class, dtype):
-    """Compile (or load from numba's cache) every kernel for ``dtype`` on a tiny problem, so
-    that no timing and no first epoch ever includes compilation.  ``network_class`` is
-    `fastnet.Network` (passed in: this module does not import the network)."""
-    if dtype in _warmed_up:
-        return
-    _warmed_up.add(dtype)
-    for cost in ("quadratic", "log-likelihood"):
-        net = network_class([3, 2, 2], cost=cost, dtype=dtype, seed=0)
-        # F-ordered, as load_mnist gives them: numba compiles one version per memory order.
-        for X in (np.zeros((3, 4), np.uint8, order="F"), np.zeros((3, 4), dtype, order="F")):
-            for threads in (1, 2):
-                net.SGD((X, np.zeros(4, np.int64)), 1, 3, 0.1, mu=0.5, threads=threads)
-                net.SGD((X, np.zeros(4, np.int64)), 1, 3, 0.1, threads=threads)
-        net.accuracy(X, np.zeros(4, np.int64))
+def load_kernels(net, training_data, m, threads):
+    """Compile (or load from numba's cache) the kernels of an SGD run, for its very types
+    (the dtypes, the memory order of X, the number of layers, one thread or several), by
+    running them on no mini-batch: so that no epoch's time includes compilation.  Only what
+    the run takes is loaded: each version of the compiled epoch held in memory costs 1-5 MB
+    (docs/benchmarks.md), and loading every one up front, as `Network()` did, took 13 MB.
+    The types do not depend on m or on the data's length: one call covers the full
+    mini-batches and a shorter last one, whatever ``order`` gives."""
+    X, y = training_data
+    scale = net.dtype.type(1 / 256 if X.dtype == np.uint8 else 1.0)
+    none = np.empty(0, np.int64)
+    ws = net._workspace(m)
+    step = kernels.make_step(net, m, 1.0, 0.0, 1, 0.0)
+    with blas.one_thread():
+        kernels._train_batches(X, y, none, scale, ws.x, ws.y, *step)
+        if threads > 1:
+            parallel.load_kernels(X, y, scale, *ws.parallel(net.sizes, threads), step)
+
+
+def _state(net):
+    """Copies of everything training changes: parameters, velocities, the generator's
+    state (see `_set_state`)."""
+    velocities = (None if net._velocity_w is None or net._velocity_b is None else
+                  [v.copy() for v in net._velocity_w + net._velocity_b])
+    return net._snapshot(), velocities, net.rng.bit_generator.state
+
+
+def _set_state(net, state):
+    """Put back a `_state()`: the parameters in place (the arrays stay those the caller may
+    hold), the velocities (or their absence) and the generator's state."""
+    params, velocities, rng_state = state
+    for p, saved in zip(net._weights + net._biases, params):
+        p[...] = saved
+    if velocities is None:
+        net._velocity_w = net._velocity_b = None
+    else:
+        for v, saved in zip(net._velocity_w + net._velocity_b, velocities):
+            v[...] = saved
+    net.rng.bit_generator.state = rng_state

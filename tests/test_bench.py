@@ -82,6 +82,25 @@ def test_ratios_and_efficiency_are_derived_from_the_times(result):
     assert set(setting["rates"]["shape"]) == {"784-10-10/50/float64", "784-10-10/50/float32"}
 
 
+def test_float_data_rows_are_held_to_the_uint8_loop_plus_the_read_time(result):
+    (setting,) = result["settings"]
+    per_call = result["per_call"]
+    assert set(per_call["sgd_epochs0_seconds"]) == {"uint8", "float32", "float64"}
+    assert all(s > 0 for s in per_call["read_seconds"].values())
+    rows = {(r["implementation"], r["dtype"]): r for r in setting["rows"]}
+    for name, data in (("fastnet-f64data", "float64"), ("fastnet-f32data", "float32")):
+        for dtype in ("float64", "float32"):
+            row = rows[(name, dtype)]
+            assert row["data"] == data
+            assert len(row["epoch_loop_all"]) == len(row["seconds_all"])
+            v = row["vs_uint8"]
+            assert v["uint8_epoch_loop"] == rows[("fastnet", dtype)]["epoch_loop_seconds"]
+            assert v["bound"] == pytest.approx(timing.FLOAT_DATA_SLACK * v["uint8_epoch_loop"]
+                                               + per_call["read_seconds"][data])
+            assert v["epoch_loop_within"] == (row["epoch_loop_seconds"] <= v["bound"])
+    assert rows[("reference", "float64")].get("vs_uint8") is None
+
+
 def test_cli_prints_the_table_and_writes_the_json(capsys, monkeypatch, tmp_path, data, result):
     monkeypatch.setattr(timing, "QUICK", TINY)
     monkeypatch.setattr(timing, "run", lambda data, plan, threads, progress: result)
@@ -118,12 +137,13 @@ def test_missing_peers_say_not_installed(capsys, monkeypatch, tmp_path):
     out = capsys.readouterr().out
     assert "pytorch: not installed" in out and "scikit-learn: not installed" in out
     rows = json_result["settings"][0]["rows"]
-    assert {r["implementation"] for r in rows} == {"fastnet", "reference"}
+    assert {r["implementation"] for r in rows} == {"fastnet", "reference", "fastnet-f64data",
+                                                   "fastnet-f32data"}
     assert all(r["vs"] == {"pytorch": "not installed", "scikit-learn": "not installed"}
                for r in rows)
     assert json_result["peers"] == {"pytorch": False, "scikit-learn": False}
     table_rows = [line for line in out.splitlines() if line.startswith("784-10-10 ")]
-    assert len(table_rows) == 3 and all(line.count("not installed") == 2 for line in table_rows)
+    assert len(table_rows) == 7 and all(line.count("not installed") == 2 for line in table_rows)
 
 
 @pytest.mark.parametrize("args,message", [

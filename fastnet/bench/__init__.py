@@ -5,6 +5,9 @@ The implementations, all training the book's network.py setup (quadratic cost on
 outputs, weights and biases from N(0, 1), eta = 3.0, plain SGD over shuffled mini-batches):
 
 - ``fastnet`` (this package), float64 and float32, on the raw uint8 pixels;
+- ``fastnet-f64data`` and ``fastnet-f32data``: the same networks on the float64 (or float32)
+  pixels of ``load_mnist()`` (``load_mnist(dtype=numpy.float32)``), one ``SGD(training, 1, m,
+  eta)`` call per timing with every check counted: the README's path;
 - ``reference``, the per-example oracle (`fastnet.reference.Network`), float64;
 - ``pytorch`` (CPU, when installed), float32: the same network and initial parameters,
   `torch.optim.SGD`, the loss ``0.5 * sum ||a - y||^2 / m`` (its gradient times eta is the

@@ -15,8 +15,8 @@ def format_table(result):
                      f"matmul {result['plan']['square']}^3: {square} GFLOP/s")
         shape = ", ".join(f"{k} {r:.1f}" for k, r in rates["shape"].items())
         lines.append(f"  first-layer product [n1 x 784] @ [784 x m] (sizes/m/dtype): {shape}")
-        header = (f"{'network':<12}{'batch':>6}  {'implementation':<15}{'dtype':<9}"
-                  f"{'s/epoch':>9}{'timed on':>10}{'x ref':>8}"
+        header = (f"{'network':<12}{'batch':>6}  {'implementation':<17}{'dtype':<9}"
+                  f"{'data':<8}{'s/epoch':>9}{'loop':>7}{'timed on':>10}{'x ref':>8}"
                   + "".join(f"{'x ' + p:>15}" for p in peers)
                   + f"{'eff.':>7}{'eff.shape':>10}{'accuracy':>14}")
         lines += ["", header, "-" * len(header)]
@@ -32,18 +32,22 @@ def format_table(result):
                     vs.append(f"{v['ratio']:>10.2f} {v['peer_dtype'][-2:]:>2}  ")
             lines.append(
                 f"{'-'.join(map(str, row['sizes'])):<12}{row['batch']:>6}  "
-                f"{row['implementation']:<15}{row['dtype']:<9}"
-                f"{row['seconds_per_epoch']:>9.3f}{row['images_timed']:>10}"
+                f"{row['implementation']:<17}{row['dtype']:<9}{row.get('data', '-'):<8}"
+                f"{row['seconds_per_epoch']:>9.3f}{_seconds(row.get('epoch_loop_seconds')):>7}"
+                f"{row['images_timed']:>10}"
                 f"{row['speedup_vs_reference']:>8.1f}" + "".join(vs)
                 + f"{row['efficiency']:>7.0%}{row['efficiency_vs_shape_rate']:>10.0%}"
                 + f"{_accuracy(row['accuracy_before']):>7}->{row['accuracy_after']:.2f}")
+        lines += _float_data_lines(setting)
         lines.append("")
     if result.get("book_format"):
         lines += _book_format_lines(result["book_format"]) + [""]
+    lines += _per_call_lines(result.get("per_call"))
     load = ", ".join(f"{x:.2f}" for x in result["load_before"])
     lines.append(f"load average before: {load}; after: "
                  + ", ".join(f"{x:.2f}" for x in result["load_after"]))
-    lines.append("s/epoch: median over repeats (n in the JSON), scaled to the epoch when timed on fewer images; "
+    lines.append("s/epoch: median over repeats (n in the JSON) of the whole call, scaled to the epoch when timed on fewer images; "
+                 "loop: fastnet's History.seconds, the epoch loop alone; "
                  "x ref / x peer: that time / this time (peer dtype in the last column); "
                  "eff.: epoch matmul FLOPs / time / the 1000^3 matmul rate")
     return "\n".join(lines)
@@ -67,6 +71,35 @@ def _book_format_lines(rows):
                      f"{row['speedup_vs_reference']:>8.1f}{row['target']:>7g}x"
                      f"{row['accuracy_before']:>7.2f}->{row['accuracy_after']:.2f}")
     return lines
+
+
+def _float_data_lines(setting):
+    """fastnet on float pixels against the bound: FLOAT_DATA_SLACK x the uint8 loop + read."""
+    rows = [r for r in setting["rows"] if "vs_uint8" in r]
+    if not rows:
+        return []
+    lines = ["", "float pixels vs uint8 (loop <= 1.15 x uint8 loop + read time of the data):"]
+    for row in rows:
+        v = row["vs_uint8"]
+        lines.append(f"  {'-'.join(map(str, row['sizes']))} batch {row['batch']:>4} "
+                     f"{row['implementation']} {row['dtype']}: loop {row['epoch_loop_seconds']:.3f}"
+                     f" (call {row['seconds_per_epoch']:.3f}) vs 1.15 x {v['uint8_epoch_loop']:.3f}"
+                     f" + {v['read_seconds']:.3f} = {v['bound']:.3f}: "
+                     f"{'within' if v['epoch_loop_within'] else 'OVER'}")
+    return lines
+
+
+def _per_call_lines(per_call):
+    if per_call is None:
+        return []
+    calls = ", ".join(f"{d} {s * 1000:.1f} ms" for d, s in per_call["sgd_epochs0_seconds"].items())
+    reads = ", ".join(f"{d} {s * 1000:.1f} ms" for d, s in per_call["read_seconds"].items())
+    return [f"per-call overhead, SGD(training, 0, 10, 3.0) on the training set, by data dtype: "
+            f"{calls}", f"reading the training set once (numpy X.max()): {reads}"]
+
+
+def _seconds(value):
+    return "-" if value is None else f"{value:.3f}"
 
 
 def _accuracy(value):

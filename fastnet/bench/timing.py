@@ -105,6 +105,8 @@ def run(data, plan, threads, progress=None):
               "peers": {name: implementations.installed(name) for name in PEERS},
               "load_before": os.getloadavg(), "settings": []}
     rng = np.random.default_rng(0)
+    if any(cls.data_dtype != "uint8" and cls.name.startswith("fastnet") for cls, _ in available):
+        result["per_call"] = measure_per_call(data, plan)
     for n_threads in threads:
         with blas_threads(n_threads):
             setting = {"threads": n_threads, "blas": _blas_info(),
@@ -116,6 +118,7 @@ def run(data, plan, threads, progress=None):
                     setting["rows"] += _time_group(data, plan, sizes, batch, available,
                                                    n_threads)
             _add_ratios(setting, plan)
+            _add_float_data_bounds(setting, result.get("per_call"))
         result["settings"].append(setting)
     if plan.book_epochs:
         if progress:
@@ -132,7 +135,11 @@ def _time_group(data, plan, sizes, batch, available, threads):
     runs = [cls(data, sizes, batch, dtype, threads) for cls, dtype in available]
     dtypes = [dtype for _, dtype in available]
     before = [run.accuracy() for run in runs]
+    for run_ in runs:  # fastnet loads the kernels a call needs in that call: not timed
+        if run_.name.startswith("fastnet"):
+            run_.epoch(min(batch, plan.images_for(run_.name, batch)))
     times = [[] for _ in runs]
+    epochs = [[] for _ in runs]  # History.seconds of each timed call, where there is one
     for repeat in range(plan.repeats):
         order = list(range(len(runs)))
         order = order[repeat % len(order):] + order[:repeat % len(order)]
@@ -144,8 +151,10 @@ def _time_group(data, plan, sizes, batch, available, threads):
             start = time.perf_counter()
             runs[i].epoch(k)
             times[i].append((time.perf_counter() - start) * plan.n_train / k)
+            if getattr(runs[i], "epoch_seconds", None) is not None:
+                epochs[i].append(runs[i].epoch_seconds * plan.n_train / k)
     rows = []
-    for run_, dtype, start_accuracy, seconds in zip(runs, dtypes, before, times):
+    for run_, dtype, start_accuracy, seconds, loop in zip(runs, dtypes, before, times, epochs):
         accuracy = run_.accuracy()
         # without a starting accuracy, chance (1 in n_out) is the bar
         bar = 1 / sizes[-1] if start_accuracy is None else start_accuracy
@@ -153,9 +162,12 @@ def _time_group(data, plan, sizes, batch, available, threads):
             raise RuntimeError(f"{run_.name} {dtype} did not learn at batch {batch}: validation "
                                f"accuracy {accuracy:.3f}, not above {bar:.3f}")
         rows.append({"sizes": sizes, "batch": batch, "implementation": run_.name,
-                     "dtype": dtype, "images_timed": plan.images_for(run_.name, batch),
+                     "dtype": dtype, "data": run_.data_dtype,
+                     "images_timed": plan.images_for(run_.name, batch),
                      "seconds_per_epoch": statistics.median(seconds),
                      "seconds_min": min(seconds), "seconds_all": seconds,
+                     "epoch_loop_seconds": statistics.median(loop) if loop else None,
+                     "epoch_loop_all": loop,
                      "accuracy_before": start_accuracy, "accuracy_after": accuracy})
     return rows
 
@@ -187,6 +199,57 @@ def _add_ratios(setting, plan):
         row["efficiency"] = achieved / setting["rates"]["square"][row["dtype"]]
         row["efficiency_vs_shape_rate"] = achieved / setting["rates"]["shape"][
             shape_key(row["sizes"], row["batch"], row["dtype"])]
+
+
+def measure_per_call(data, plan, repeats=7):
+    """What a call costs beside its epochs, on the whole training set as `load_mnist` gives
+    it in each dtype: ``SGD(training, 0, 10, ETA)`` (every check, no epoch), and the time numpy
+    takes to read the set once (``X.max()``; the best of `repeats`), the floor that reading
+    8 or 4 bytes per pixel instead of 1 puts under an epoch (`FLOAT_DATA_SLACK`)."""
+    from ..network import Network
+
+    out = {"sgd_epochs0_seconds": {}, "read_seconds": {}}
+    for data_dtype in ("uint8", "float32", "float64"):
+        X, y = data.train_as(data_dtype)
+        training = (X[:, :plan.n_train], y[:plan.n_train])
+        net = Network([X.shape[0], 30, 10], seed=0)
+        calls, reads = [], []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            net.SGD(training, 0, 10, ETA)
+            calls.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            training[0].max()
+            reads.append(time.perf_counter() - start)
+        out["sgd_epochs0_seconds"][data_dtype] = statistics.median(calls)
+        out["read_seconds"][data_dtype] = min(reads)
+    return out
+
+
+# The float64 and float32 data paths' bound (issue 11): an epoch on float pixels within this
+# factor of the same epoch on uint8 pixels, plus the time of reading the float set once.
+FLOAT_DATA_SLACK = 1.15
+
+
+def _add_float_data_bounds(setting, per_call):
+    """For each fastnet row on float pixels: its epoch loop against FLOAT_DATA_SLACK x the
+    uint8 row's epoch loop + the read time of its data (``row["vs_uint8"]``)."""
+    if per_call is None:
+        return
+    rows = setting["rows"]
+    for row in rows:
+        if not row["implementation"].startswith("fastnet") or row["data"] == "uint8":
+            continue
+        base = [r for r in rows if r["implementation"] == "fastnet" and r["dtype"] == row["dtype"]
+                and r["sizes"] == row["sizes"] and r["batch"] == row["batch"]]
+        if not base or row["epoch_loop_seconds"] is None:
+            continue
+        uint8 = base[0]["epoch_loop_seconds"]
+        read = per_call["read_seconds"][row["data"]]
+        bound = FLOAT_DATA_SLACK * uint8 + read
+        row["vs_uint8"] = {"uint8_epoch_loop": uint8, "read_seconds": read, "bound": bound,
+                           "call_within": row["seconds_per_epoch"] <= bound,
+                           "epoch_loop_within": row["epoch_loop_seconds"] <= bound}
 
 
 def _plan_dict(plan):

@@ -1,0 +1,172 @@
+"""Bad data refused: empty sets, and a NaN or inf wherever it sits, with nothing changed.
+
+No pass over the whole data set checks it (issue 11): the compiled gather flags a non-finite
+pixel as it copies a mini-batch, and evaluation flags it as the first layer reads it.  What is
+tested here is that every position is caught (the first, a middle and the last mini-batch, a
+short last one, on one thread and on two), that the error names the column, and that a refused
+call leaves the parameters, the velocities and the generator exactly as they were.
+"""
+
+import numpy as np
+import pytest
+
+from fastnet import Network
+
+SIZES = [6, 5, 3]
+N, M = 23, 5  # four mini-batches of 5 and a short last one of 3
+
+
+def _data(dtype="float64", n=N, seed=0):
+    rng = np.random.default_rng(seed)
+    X = np.asfortranarray(rng.uniform(0, 1, (SIZES[0], n)).astype(dtype))
+    return X, rng.integers(0, SIZES[-1], n)
+
+
+def _state(net):
+    velocities = [] if net._velocity_w is None else net._velocity_w + net._velocity_b
+    return ([p.copy() for p in net.weights + net.biases], [v.copy() for v in velocities],
+            net.rng.bit_generator.state)
+
+
+def _assert_unchanged(net, state):
+    params, velocities, rng_state = _state(net)
+    assert all(np.array_equal(p, q) for p, q in zip(params, state[0]))
+    assert len(velocities) == len(state[1])
+    assert all(np.array_equal(p, q) for p, q in zip(velocities, state[1]))
+    assert rng_state == state[2]
+
+
+def _epoch_permutation(net, n):
+    """The permutation the next epoch of `net` will draw."""
+    rng = np.random.Generator(type(net.rng.bit_generator)())
+    rng.bit_generator.state = net.rng.bit_generator.state
+    return rng.permutation(n)
+
+
+POSITIONS = {"first mini-batch": 0, "middle mini-batch": 2 * M + 1, "last full mini-batch": 4 * M - 1,
+             "short last mini-batch": N - 1}
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("position", list(POSITIONS))
+def test_a_non_finite_pixel_anywhere_is_refused_with_nothing_changed(position, bad, threads):
+    net, twin = Network(SIZES, seed=1), Network(SIZES, seed=1)
+    X, y = _data()
+    for n in (net, twin):
+        n.SGD((X, y), 1, M, 0.5, mu=0.5)  # velocities to keep
+    state = _state(net)
+    column = _epoch_permutation(net, N)[POSITIONS[position]]
+    good = X[2, column]
+    X[2, column] = bad
+    with pytest.raises(ValueError, match=rf"^training_data: X contains inf or nan \(column "
+                                         rf"{column}\)$"):
+        net.SGD((X, y), 3, M, 0.5, mu=0.5, threads=threads)
+    _assert_unchanged(net, state)
+    X[2, column] = good  # then it trains on as if the refused call had not been made
+    for n in (net, twin):
+        n.SGD((X, y), 1, M, 0.5, mu=0.5, threads=threads)
+    assert all(np.array_equal(p, q) for p, q in zip(net.weights + net.biases,
+                                                    twin.weights + twin.biases))
+
+
+@pytest.mark.parametrize("net_dtype,data_dtype", [("float32", "float32"), ("float32", "float64"),
+                                                  ("float64", "float32")])
+def test_every_dtype_is_checked(net_dtype, data_dtype):
+    net = Network(SIZES, dtype=net_dtype, seed=2)
+    X, y = _data(data_dtype)
+    state = _state(net)
+    X[0, 7] = np.nan
+    with pytest.raises(ValueError, match=r"\(column 7\)"):
+        net.SGD((X, y), 1, M, 0.5)
+    _assert_unchanged(net, state)
+
+
+def test_with_on_batch_and_in_a_c_ordered_copy():
+    net = Network(SIZES, seed=3)
+    X, y = _data()
+    X[4, 11] = np.inf
+    state = _state(net)
+    calls = []
+    with pytest.raises(ValueError, match=r"\(column 11\)"):
+        net.SGD((X, y), 2, M, 0.5, on_batch=lambda: calls.append(1))
+    _assert_unchanged(net, state)
+    with pytest.raises(ValueError, match=r"\(column 11\)"):
+        net.SGD((np.ascontiguousarray(X), y), 2, M, 0.5)
+    _assert_unchanged(net, state)
+
+
+def test_uint8_pixels_are_never_refused():
+    net = Network(SIZES, seed=4)
+    X = np.asfortranarray(np.random.default_rng(0).integers(0, 256, (SIZES[0], N), np.uint8))
+    assert net.SGD((X, np.zeros(N, np.int64)), 1, M, 0.5).epochs == 1
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_evaluation_data_with_a_non_finite_pixel_is_refused_with_nothing_changed(bad):
+    net = Network(SIZES, seed=5)
+    X, y = _data()
+    V, vy = _data(n=9, seed=1)
+    V[1, 6] = bad
+    state = _state(net)
+    with pytest.raises(ValueError, match=r"^evaluation_data: X contains inf or nan \(column 6\)$"):
+        net.SGD((X, y), 2, M, 0.5, evaluation_data=(V, vy))
+    _assert_unchanged(net, state)
+    with pytest.raises(ValueError, match=r"\(column 6\)"):
+        net.SGD((X, y), 2, M, 0.5, evaluation_data=(V, vy), monitor_evaluation_accuracy=False,
+                monitor_evaluation_cost=True)
+    _assert_unchanged(net, state)
+
+
+@pytest.mark.parametrize("method", ["feedforward", "predict", "accuracy", "total_cost"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_inference_refuses_a_non_finite_input(method, dtype):
+    net = Network(SIZES, dtype=dtype, seed=6)
+    X, y = _data(dtype, n=2100)  # more than one evaluation chunk
+    X[3, 2050] = np.nan
+    call = getattr(net, method)
+    args = (X, y) if method in ("accuracy", "total_cost") else (X,)
+    with pytest.raises(ValueError, match=r"X contains inf or nan \(column 2050\)"):
+        call(*args)
+    X[3, 2050] = -np.inf
+    with pytest.raises(ValueError, match=r"\(column 2050\)"):
+        call(*args)
+
+
+def test_inference_with_overflowing_weights_is_not_mistaken_for_bad_data():
+    net = Network(SIZES, seed=7)
+    net.weights = [np.full((5, 6), 1e308), np.ones((3, 5))]
+    X, y = _data()
+    out = net.feedforward(X)  # w @ x overflows to inf; the sigmoid maps it to 1
+    assert np.all(np.isfinite(out))
+    assert net.accuracy(X, y) >= 0
+
+
+def test_empty_training_data_is_refused_up_front():
+    net = Network(SIZES, seed=8)
+    state = _state(net)
+    empty = (np.empty((SIZES[0], 0)), np.empty(0, np.int64))
+    with pytest.raises(ValueError, match="^training_data is empty"):
+        net.SGD(empty, 1, M, 0.5)
+    with pytest.raises(ValueError, match="^X is empty"):
+        net.update_mini_batch(empty[0], np.empty((SIZES[-1], 0)), 0.5)
+    _assert_unchanged(net, state)
+
+
+@pytest.mark.parametrize("monitor", [{}, {"monitor_evaluation_cost": True,
+                                          "monitor_evaluation_accuracy": False}])
+def test_empty_evaluation_data_is_refused_before_the_first_epoch(monitor):
+    net = Network(SIZES, seed=9)
+    state = _state(net)
+    empty = (np.empty((SIZES[0], 0)), np.empty(0, np.int64))
+    with pytest.raises(ValueError, match="^evaluation_data is empty"):
+        net.SGD(_data(), 1, M, 0.5, evaluation_data=empty, **monitor)
+    _assert_unchanged(net, state)
+
+
+def test_empty_data_cannot_be_scored():
+    net = Network(SIZES, seed=10)
+    empty = (np.empty((SIZES[0], 0)), np.empty(0, np.int64))
+    with pytest.raises(ValueError, match="^data is empty"):
+        net.total_cost(*empty)
+    assert net.feedforward(empty[0]).shape == (SIZES[-1], 0)
