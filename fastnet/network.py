@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-from . import gradients, kernels, model_file, parallel, train
+from . import aligned, gradients, kernels, model_file, parallel, train
 from .checks import DTYPES, INITS  # noqa: F401  (importable from here, as before)
 from .checks import (check_columns, check_count, check_data, check_dtype,
                      check_hyperparameters, check_init, check_inputs, check_nonnegative,
@@ -44,10 +44,10 @@ class _Workspace:
     """
 
     def __init__(self, sizes, m, dtype):
-        self.x = np.empty((sizes[0], m), dtype, order="F")
-        self.y = np.empty((sizes[-1], m), dtype)
-        self.a = tuple(np.empty((n, m), dtype) for n in sizes[1:])
-        self.delta = tuple(np.empty((n, m), dtype) for n in sizes[1:])
+        self.x = aligned.empty((sizes[0], m), dtype, order="F")
+        self.y = aligned.empty((sizes[-1], m), dtype)
+        self.a = tuple(aligned.empty((n, m), dtype) for n in sizes[1:])
+        self.delta = tuple(aligned.empty((n, m), dtype) for n in sizes[1:])
         self._parallel = {}
 
     def parallel(self, sizes, threads):
@@ -92,8 +92,8 @@ class Network:
         biases = [self.rng.standard_normal((n, 1)) for n in self.sizes[1:]]
         weights = [self.rng.standard_normal((n, k)) / (math.sqrt(k) if init == "default" else 1.0)
                    for k, n in zip(self.sizes[:-1], self.sizes[1:])]
-        self._biases = [np.ascontiguousarray(b, self.dtype) for b in biases]
-        self._weights = [np.ascontiguousarray(w, self.dtype) for w in weights]
+        self._biases = [aligned.copy(b, self.dtype) for b in biases]
+        self._weights = [aligned.copy(w, self.dtype) for w in weights]
         self._velocity_w = None
         self._velocity_b = None
         self._workspaces = {}
@@ -136,7 +136,7 @@ class Network:
                 raise ValueError(f"{what}[{layer}] must be real numbers, not {value.dtype}")
             if not np.all(np.isfinite(value)):
                 raise ValueError(f"{what}[{layer}] contains inf or nan")
-            checked.append(np.array(value, self.dtype, order="C"))
+            checked.append(aligned.copy(value, self.dtype))
         return checked
 
     # -- inference ---------------------------------------------------------------------------
@@ -208,7 +208,8 @@ class Network:
             stop = min(start + EVAL_CHUNK, m)
             a = self._forward(X[:, start:stop], start)
             total += self.cost.fn(a.astype(np.float64), one_hot(y[start:stop], self.sizes[-1]))
-        l2 = sum(float(np.sum(np.square(w, dtype=np.float64))) for w in self._weights)
+        with np.errstate(over="ignore"):  # weights of a diverged run: the cost is inf
+            l2 = sum(float(np.sum(np.square(w, dtype=np.float64))) for w in self._weights)
         return total / m + 0.5 * (lmbda / m) * l2
 
     # -- model files -------------------------------------------------------------------------
@@ -333,15 +334,15 @@ class Network:
 
     def _ensure_velocity(self):
         if self._velocity_w is None:
-            self._velocity_w = [np.zeros_like(w) for w in self._weights]
+            self._velocity_w = [aligned.zeros(w.shape, w.dtype) for w in self._weights]
         if self._velocity_b is None:
-            self._velocity_b = [np.zeros_like(b) for b in self._biases]
+            self._velocity_b = [aligned.zeros(b.shape, b.dtype) for b in self._biases]
 
     def _parameters_finite(self):
         return all(kernels._all_finite(p) for p in self._weights + self._biases)
 
     def _snapshot(self):
-        return [p.copy() for p in self._weights + self._biases]
+        return [aligned.copy(p) for p in self._weights + self._biases]
 
     def _restore(self, saved):
         n = len(self._weights)

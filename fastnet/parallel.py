@@ -55,6 +55,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from . import aligned
 from .blas import _gemm_by_columns
 from .checks import NonFiniteColumn
 from .jit import _jit
@@ -104,12 +105,12 @@ def buffers(sizes, m, dtype, threads):
     ``(shared, parts)``, a `Shared` and one `Own` per thread."""
     chunks = chunks_of(m, sizes[0], np.dtype(dtype).itemsize)
     c = m // chunks
-    shared = Shared(*(tuple(np.empty((chunks, n, c), dtype) for n in sizes[1:-1])
+    shared = Shared(*(tuple(aligned.empty((chunks, n, c), dtype) for n in sizes[1:-1])
                       for _ in range(2)))
     rows = -(-sizes[1] // threads)
-    parts = [Own(np.empty((sizes[0], c), dtype, order="F"),
-                 *(np.empty((chunks, sizes[-1], c), dtype) for _ in range(3)),
-                 np.empty((rows, sizes[0]), dtype)) for _ in range(threads)]
+    parts = [Own(aligned.empty((sizes[0], c), dtype, order="F"),
+                 *(aligned.empty((chunks, sizes[-1], c), dtype) for _ in range(3)),
+                 aligned.empty((rows, sizes[0]), dtype)) for _ in range(threads)]
     return shared, parts
 
 

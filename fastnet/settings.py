@@ -29,6 +29,12 @@ SMALL_PRODUCT = 900_000
 # slower than one whole call; products that would need narrower blocks go to BLAS whole.
 MIN_BLOCK = 32
 
+# Bytes every parameter and work array of training is aligned to (`fastnet.aligned`): one
+# cache line.  BLAS's products and the kernels ran 15-30% slower on operands that started
+# mid-line, and numpy's own placement (16 bytes) made the speed differ from run to run.  Costs
+# at most this many bytes per array.
+ALIGN_BYTES = 64
+
 # How many columns ahead of the one it copies the gather asks for the next column's cache lines
 # (`kernels._gather`): far enough for memory to answer before the copy gets there, near enough
 # that what was fetched is still in the core's cache (a whole mini-batch of 1000 float64
