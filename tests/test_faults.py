@@ -168,7 +168,7 @@ def test_negative_numbers_are_read_as_values(capsys, flag, value, requirement):
 
 
 def test_help_states_the_exit_statuses(capsys):
-    for argv in (["--help"], ["train", "--help"], ["evaluate", "--help"]):
+    for argv in (["--help"], ["train", "--help"], ["evaluate", "--help"], ["bench", "--help"]):
         assert _status(argv) == 0
         out = " ".join(capsys.readouterr().out.split())
         assert "1 a failure after the work began" in out and "130 Ctrl-C" in out, argv
