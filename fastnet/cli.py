@@ -1,9 +1,9 @@
 """The `fastnet` command: the top-level parser, one subcommand per module of
 `fastnet.commands`, and what every command's outcome becomes: one line and an exit status.
 
-Exit status (`commands.status`): 0 success; 1 a failure after the work began (the
-message says what was not saved); 2 bad input or usage, found before any work; 3 a training
-run that diverged; 130 Ctrl-C.  Every message is one line prefixed with the command,
+Exit status (`commands.status`): 0 success; 1 a failure after the work began, a diverged
+training run too (the message says what was not saved); 2 bad input or usage, found before
+any work; 130 Ctrl-C.  Every message is one line prefixed with the command,
 ``fastnet train: error: ...``, usage errors included, never a traceback.
 """
 

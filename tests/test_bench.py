@@ -148,6 +148,8 @@ def test_missing_peers_say_not_installed(capsys, monkeypatch, tmp_path):
 
 @pytest.mark.parametrize("args,message", [
     (["--threads", "lots"], "--threads must be"),
+    (["--threads", "0"], "--threads must be 1, all, both or a positive number, not '0'"),
+    (["--data", "/no/such/mnist.pkl.gz"], "/no/such/mnist.pkl.gz (the path given) does not exist"),
     (["--json", "/no/such/dir/b.json"], "--json /no/such/dir/b.json: cannot write there "
                                         "(directory /no/such/dir does not exist)"),
 ])
@@ -158,12 +160,23 @@ def test_cli_rejects_bad_options_before_running(capsys, monkeypatch, args, messa
     assert err.startswith("fastnet bench: error: ") and message in err
 
 
-def test_an_implementation_that_does_not_learn_fails_the_run(capsys, monkeypatch):
+@pytest.mark.parametrize("json_flag", [False, True])
+def test_an_implementation_that_does_not_learn_fails_the_run(capsys, monkeypatch, tmp_path,
+                                                               json_flag):
     monkeypatch.setattr(timing, "QUICK", TINY)
     monkeypatch.setattr(implementations, "IMPLEMENTATIONS", implementations.IMPLEMENTATIONS[:1])
     monkeypatch.setattr(implementations.FastnetRun, "epoch", lambda self, k: None)
-    assert main(["bench", "--quick", "--threads", "1"]) == 2
-    assert "fastnet float64 did not learn" in capsys.readouterr().err
+    out_json = tmp_path / "b.json"
+    extra = ["--json", str(out_json)] if json_flag else []
+    # found after the timing began: a failure after the work began, not bad input
+    assert main(["bench", "--quick", "--threads", "1", *extra]) == 1
+    out, err = capsys.readouterr()
+    error = err.splitlines()[-1]  # (after the first run's compiling note, on a fresh cache)
+    assert "Traceback" not in err and error.startswith("fastnet bench: error: fastnet float64 "
+                                                       "did not learn at batch ")
+    unsaved = f"no table, and --json {out_json} was not written" if json_flag else "no table"
+    assert error.endswith(f": the timing stopped there, {unsaved}")
+    assert "784-10-10 " not in out and not out_json.exists()
 
 
 def test_book_format_rows_time_fastnet_book_against_the_reference(data):

@@ -137,6 +137,19 @@ def test_a_save_that_fails_after_training_is_status_1_and_says_so(tmp_path, caps
                    f"device): the trained model was not saved\n")
 
 
+# Evaluating the huge weights of a diverging run overflows, and numpy says so.
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+def test_a_diverged_run_whose_save_fails_says_both_on_one_line(tmp_path, capsys):
+    full = _device_copy(tmp_path / "full", "full")
+    assert main(["train", "--train-size", "200", "--epochs", "3", "--eta", "1e308", "--cost",
+                 "cross-entropy", "--seed", "1", "--save", str(full)]) == 1
+    err = capsys.readouterr().err
+    assert re.fullmatch(rf"fastnet train: error: training diverged in epoch 1: .*parameters "
+                        rf"restored to the end of epoch 0; could not write --save "
+                        rf"{re.escape(str(full))} \(No space left on device\): the trained "
+                        rf"model was not saved\n", err)
+
+
 def test_a_subcommand_usage_error_prints_its_usage(capsys):
     assert _status(["train", "--bogus", "1"]) == 2
     err = capsys.readouterr().err
@@ -155,7 +168,7 @@ def test_negative_numbers_are_read_as_values(capsys, flag, value, requirement):
 
 
 def test_help_states_the_exit_statuses(capsys):
-    for argv in (["--help"], ["train", "--help"], ["evaluate", "--help"]):
+    for argv in (["--help"], ["train", "--help"], ["evaluate", "--help"], ["bench", "--help"]):
         assert _status(argv) == 0
         out = " ".join(capsys.readouterr().out.split())
         assert "1 a failure after the work began" in out and "130 Ctrl-C" in out, argv

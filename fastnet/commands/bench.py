@@ -1,5 +1,9 @@
 """`fastnet bench`: time one epoch of fastnet, the reference and the installed peers, side by
-side (`fastnet.bench`), print the table and write it as JSON if asked."""
+side (`fastnet.bench`), print the table and write it as JSON if asked.
+
+Exit status: 0 on success; 1 after the timing began, when an implementation did not learn
+(nothing is printed or written) or --json cannot be written; 2 for bad input found before it
+(--threads, --data, an unwritable --json); 130 after Ctrl-C."""
 
 from ..bench import implementations, table, timing
 from ..bench.implementations import PEERS
@@ -34,8 +38,9 @@ def cmd_bench(args):
     try:
         result = timing.run(implementations.Data(train, evaluation), plan, threads,
                             progress=lambda msg: print(f"timing {msg} ...", flush=True))
-    except RuntimeError as e:
-        raise CommandError(e) from e
+    except RuntimeError as e:  # an implementation did not learn: found after the timing began
+        unsaved = f"no table, and --json {args.json} was not written" if args.json else "no table"
+        raise FailedAfterWork(f"{e}: the timing stopped there, {unsaved}") from e
     print()
     print(table.format_table(result))
     if args.json:

@@ -5,15 +5,14 @@ numba are still loading.
 """
 
 EXIT_OK = 0
-EXIT_FAILURE = 1  # a failure after the work began (common.FailedAfterWork)
+EXIT_FAILURE = 1  # a failure after the work began (common.FailedAfterWork), a diverged run too
 EXIT_USAGE = 2  # bad input found before any work (common.CommandError), or a usage error
-EXIT_DIVERGED = 3  # `fastnet train`: the run diverged
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for a run ended by Ctrl-C
 
 # For `--help`: what each exit status means.
-EXIT_STATUSES = ("Exit status: 0 success; 1 a failure after the work began (the message says "
-                 "what was not saved); 2 bad input or usage, found before any work; 3 the "
-                 "training diverged; 130 Ctrl-C.")
+EXIT_STATUSES = ("Exit status: 0 success; 1 a failure after the work began, a diverged "
+                 "training run too (the message says what was not saved); 2 bad input or "
+                 "usage, found before any work; 130 Ctrl-C.")
 
 
 class Interrupted(KeyboardInterrupt):

@@ -7,10 +7,11 @@ config, one line per epoch in the book's style, and a summary; it can save the m
 (`fastnet.model_file`), a per-epoch history and its learning curves, all written
 atomically.
 
-Exit status: 0 on success; 1 when --save, --history or --plot cannot be written after
-training (the message says what was not saved); 2 for bad input found before training (a usage
-error, a missing or damaged file, an unwritable output); 3 when the run diverges; 130 after
-Ctrl-C, which stops the run after the current mini-batch and still writes --save, --history and
+Exit status: 0 on success; 1 for a failure after training began: --save, --history or --plot
+cannot be written (the message says what was not saved), or the run diverges (the engine
+restores the last finite parameters, which --save then writes); 2 for bad input found before
+training (a usage error, a missing or damaged file, an unwritable output); 130 after Ctrl-C,
+which stops the run after the current mini-batch and still writes --save, --history and
 --plot.
 """
 
@@ -29,7 +30,7 @@ from ..train import DivergenceError
 from .common import (EVAL_SETS, CommandError, FailedAfterWork, add_data_option, check_writable,
                      ctrl_c_exits, evaluation_split, first_run_note, integer, load_data, real)
 from .plot import check_plot_extra, run_label, write_learning_curves
-from .status import EXIT_DIVERGED, EXIT_INTERRUPTED
+from .status import EXIT_INTERRUPTED
 from .train_progress import BestEpoch, Progress, history_document, plural, saved_note, summary
 
 # network2.py's monitors (`--monitor all`), then chapter 5's speed of learning per hidden layer.
@@ -50,8 +51,9 @@ def register(subparsers):
         description="Train a sigmoid network on MNIST by mini-batch SGD. Without flags: the "
                     "book's chapter-1 run. Exit status 1 if --save, --history or --plot "
                     "cannot be written after training, 2 for bad input found before training, "
-                    "3 if the run diverges, 130 after Ctrl-C (which still writes --save, "
-                    "--history and --plot).")
+                    "1 too if the run diverges (--save then holds the last finite "
+                    "parameters), 130 after Ctrl-C (which still writes --save, --history and "
+                    "--plot).")
     train.add_argument("--sizes", type=_sizes, default=[784, 30, 10], metavar="N,N,...",
                        help="neurons per layer, input first (default: 784,30,10)")
     train.add_argument("--epochs", type=integer(0), default=30, metavar="N",
@@ -142,13 +144,12 @@ def cmd_train(args):
     run = _progress(net, (X, y), config)
     status = 0
     best = BestEpoch(net)
+    diverged = None  # the DivergenceError's message: what went wrong and what was restored
     start = time.perf_counter()
     try:
         history = _sgd(net, (X, y), evaluation, config, run, best)
     except DivergenceError as e:
-        history = e.history
-        print(f"{args.parser.prog}: error: {e}", file=sys.stderr)
-        status = EXIT_DIVERGED
+        history, diverged = e.history, str(e)
     elapsed = time.perf_counter() - start
 
     if history.stopped == "interrupted":
@@ -160,8 +161,12 @@ def cmd_train(args):
     elif history.stopped == "schedule":
         print(f"Stopped by the schedule: eta fell below {config['eta']:g}/128")
     print(summary(history, config, elapsed))
-    _write_outputs(net, args, config, history, best, run.speeds,
-                   diverged=status == EXIT_DIVERGED)
+    failures = _write_outputs(net, args, config, history, best, run.speeds,
+                              diverged=diverged is not None)
+    # A divergence is a failure after the work began (exit status 1), reported on one line
+    # with whatever could not be written.
+    if diverged is not None or failures:
+        raise FailedAfterWork("; ".join(([diverged] if diverged else []) + failures))
     return status
 
 
@@ -284,8 +289,8 @@ def _print_config(config, origin):
 def _write_outputs(net, args, config, history, best, speeds, diverged):
     """Write --save (the weights --keep names), --history (with the layer speeds, if
     measured) and --plot (when an epoch was done); one failing does not keep the others from
-    being written, and any failing is a FailedAfterWork (exit status 1) that says what was
-    not saved."""
+    being written.  Returns what failed, each saying what was not saved (for the caller's
+    FailedAfterWork, exit status 1)."""
     failures = []
     if args.save is not None:
         if args.keep == "best":
@@ -311,8 +316,7 @@ def _write_outputs(net, args, config, history, best, speeds, diverged):
             print(f"Learning curves written to {args.plot}")
         except CommandError as e:
             failures.append(f"{e}: the learning curves were not written")
-    if failures:
-        raise FailedAfterWork("; ".join(failures))
+    return failures
 
 
 # -- argument types ----------------------------------------------------------------------------
