@@ -19,7 +19,11 @@ from .commands.status import EXIT_INTERRUPTED, EXIT_STATUSES, interrupted_messag
 COMMAND_MODULES = ("data", "reproduce", "train", "evaluate", "predict", "plot", "bench")
 
 
-def build_parser():
+def build_parser(argv=None):
+    """The parser of every subcommand; with ``argv`` naming one (``["train", ...]``), of that
+    one alone: each module imported costs memory (2 MB for all of them) and time, and the
+    others' parsers are not used.  ``fastnet --help`` and an unknown command get them all."""
+    names = [argv[0]] if argv and argv[0] in COMMAND_MODULES else COMMAND_MODULES
     parser = argparse.ArgumentParser(
         prog="fastnet",
         description="Nielsen's sigmoid MNIST networks, matrix-based and numba-jitted.",
@@ -27,7 +31,7 @@ def build_parser():
     )
     parser.add_argument("--version", action="version", version=f"fastnet {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in names:
         importlib.import_module(f".commands.{name}", __package__).register(subparsers)
     _remember_parsers(parser)
     return parser
@@ -39,7 +43,7 @@ def main(argv=None):
     try:
         from .commands.common import CommandError
 
-        parser = build_parser()
+        parser = build_parser(argv)
         args, extra = parser.parse_known_args(_negative_values(parser, argv))
         if extra:  # in the words of the subcommand that was given them, with its usage
             args.parser.error(f"unrecognized arguments: {' '.join(extra)}")

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import fastnet
+from fastnet import cli
 from fastnet.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
@@ -61,3 +62,19 @@ def test_readme_quick_start_is_what_ci_runs():
     ci_command = (REPO / ".ci" / "run").read_text().strip().splitlines()[-1]
     quick_start = re.search(r"## Quick start.*?```\n(.*?)```", readme, re.S).group(1).splitlines()
     assert quick_start == ["pip install -e . && fastnet train", ci_command]
+
+
+def test_a_subcommand_imports_only_its_own_module():
+    # `fastnet train` builds only train's parser: the other commands' modules (bench, the
+    # experiments of reproduce, ...) are not imported, which keeps the process smaller
+    code = ("import sys; from fastnet import cli; p = cli.build_parser(['train']); "
+            "p.parse_args(['train', '--epochs', '1']); "
+            "print(sorted(m for m in sys.modules if m.startswith('fastnet.commands.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    loaded = set(eval(out))
+    assert "fastnet.commands.train" in loaded
+    assert not loaded & {"fastnet.commands.bench", "fastnet.commands.reproduce",
+                         "fastnet.commands.evaluate", "fastnet.commands.predict"}
+    everything = cli.build_parser()  # no argv: every subcommand, for fastnet --help
+    assert set(cli._subcommands(everything)) == set(cli.COMMAND_MODULES)

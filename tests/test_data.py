@@ -62,6 +62,15 @@ def test_label_counts_of_each_split(mnist):
     ]
 
 
+def test_the_splits_are_separate_arrays_so_an_unused_one_can_be_freed(mnist_uint8):
+    # training and validation come from one file; as views of one array, the validation
+    # images would stay in memory as long as the training ones (`fastnet train` drops them)
+    (X, y), (Xv, yv), (Xt, yt) = mnist_uint8
+    assert not np.shares_memory(X, Xv) and not np.shares_memory(y, yv)
+    assert X.base is None or X.base.size == X.size  # no larger buffer behind the training set
+    assert X.shape == (784, 50_000) and Xv.shape == (784, 10_000) and Xt.shape == (784, 10_000)
+
+
 def test_pixels_are_value_over_256(mnist, mnist_uint8):
     for (X, _), (Xb, _) in zip(mnist, mnist_uint8, strict=True):
         assert X.min() == 0 and X.max() == 255 / 256 and Xb.max() == 255

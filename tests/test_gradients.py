@@ -62,7 +62,7 @@ def test_layer_speeds_match_the_references_per_example_backprop(mnist_uint8, siz
 
 def test_large_batches_are_taken_in_chunks_with_the_same_result(mnist_uint8):
     (X, y), _, _ = mnist_uint8
-    X, y = X[:, :2500], y[:2500]  # three chunks of EVAL_CHUNK columns
+    X, y = X[:, :2500], y[:2500]  # several chunks of EVAL_CHUNK columns, the last one short
     net = Network([784, 20, 20, 10], cost="cross-entropy", init="default", seed=0)
     parts = [gradients(net, X[:, k:k + 500], np.eye(10)[:, y[k:k + 500]], average=False)[0]
              for k in range(0, 2500, 500)]

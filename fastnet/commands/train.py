@@ -129,6 +129,7 @@ def cmd_train(args):
                                f"training images, not {args.train_size}")
         X, y = X[:, :args.train_size], y[:args.train_size]
     evaluation = evaluation_split(args, splits)
+    del splits  # the split not trained or scored on is freed (load_mnist reads it apart)
     _check_sizes_fit_data(args.sizes, X.shape[0])
     if "layer-speed" in args.monitor and len(args.sizes) < 3:
         raise CommandError("--monitor layer-speed needs a hidden layer; --sizes has none")
