@@ -1,5 +1,6 @@
 """The `fastnet` command line, and the README's quick start agreeing with CI."""
 
+import ast
 import re
 import shutil
 import subprocess
@@ -72,7 +73,7 @@ def test_a_subcommand_imports_only_its_own_module():
             "print(sorted(m for m in sys.modules if m.startswith('fastnet.commands.')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
-    loaded = set(eval(out))
+    loaded = set(ast.literal_eval(out))
     assert "fastnet.commands.train" in loaded
     assert not loaded & {"fastnet.commands.bench", "fastnet.commands.reproduce",
                          "fastnet.commands.evaluate", "fastnet.commands.predict"}
