@@ -28,32 +28,42 @@ from numba.extending import intrinsic
 from .blas import _gemm_by_columns, _gemm_over_examples
 from .fastexp import _exp_nonpositive, _sigmoid
 from .jit import _jit
-from .settings import PREFETCH_AHEAD, SUM_OPTIONS
+from .settings import PREFETCH_AHEAD, PREFETCH_AHEAD_BYTES, PREFETCH_AHEAD_L2, SUM_OPTIONS
 
 
 # -- element-wise kernels -----------------------------------------------------------------------
 
 
-@intrinsic
-def _prefetch(typingctx, array, i, j):
-    """Ask the CPU to bring ``array[i, j]``'s cache line into its caches, without waiting."""
-    if not isinstance(array, types.Array) or array.ndim != 2:
-        return None
+def _prefetcher(locality, where):
+    """An intrinsic ``prefetch(array, i, j)`` that asks the CPU to bring ``array[i, j]``'s
+    cache line into its caches, without waiting: LLVM's prefetch of a read of data, with
+    ``locality`` 3 (x86 prefetcht0: into L1 and the levels below) or 2 (prefetcht1: into L2)."""
+    @intrinsic
+    def prefetch(typingctx, array, i, j):
+        if not isinstance(array, types.Array) or array.ndim != 2:
+            return None
 
-    def codegen(context, builder, signature, args):
-        array_type = signature.args[0]
-        data = context.make_array(array_type)(context, builder, args[0])
-        address = cgutils.get_item_pointer(context, builder, array_type, data, args[1:])
-        byte_ptr, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
-        prefetch = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [byte_ptr, i32, i32, i32]),
-            "llvm.prefetch.p0")
-        # a read (0), to be kept in all cache levels (3), of data (1)
-        builder.call(prefetch, [builder.bitcast(address, byte_ptr), ir.Constant(i32, 0),
-                                ir.Constant(i32, 3), ir.Constant(i32, 1)])
-        return context.get_dummy_value()
+        def codegen(context, builder, signature, args):
+            array_type = signature.args[0]
+            data = context.make_array(array_type)(context, builder, args[0])
+            address = cgutils.get_item_pointer(context, builder, array_type, data, args[1:])
+            byte_ptr, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
+            function = cgutils.get_or_insert_function(
+                builder.module, ir.FunctionType(ir.VoidType(), [byte_ptr, i32, i32, i32]),
+                "llvm.prefetch.p0")
+            # a read (0), with this locality, of data (1)
+            builder.call(function, [builder.bitcast(address, byte_ptr), ir.Constant(i32, 0),
+                                    ir.Constant(i32, locality), ir.Constant(i32, 1)])
+            return context.get_dummy_value()
 
-    return types.none(array, i, j), codegen
+        return types.none(array, i, j), codegen
+
+    prefetch.__doc__ = f"Ask for ``array[i, j]``'s cache line to be brought into {where}."
+    return prefetch
+
+
+_prefetch = _prefetcher(3, "L1")
+_prefetch_l2 = _prefetcher(2, "L2")
 
 
 @_jit(options=SUM_OPTIONS)
@@ -77,23 +87,28 @@ def _gather(X, labels, index, out_x, out_y, scale, upcoming):
 
     The examples of a mini-batch are scattered over a data set larger than the caches, and
     fetching their columns from memory one by one took 20-30% of an epoch.  With the copy of
-    column j goes a request for the column PREFETCH_AHEAD places further on (in ``index``,
-    then in ``upcoming``), one request per cache line, spread out column by column (requests
-    made all at once overflow the CPU's queue of pending misses and are dropped).  A fixed
-    distance in columns, not a whole mini-batch ahead: a mini-batch of 1000 float64 columns
-    (6 MB) requested ahead would not stay in the core's cache until it is copied
-    (`fastnet.settings`; measured in docs/benchmarks.md).
+    column j go requests for the column PREFETCH_AHEAD_L2 places further on (in ``index``,
+    then in ``upcoming``) to be brought into L2, and for the one PREFETCH_AHEAD places on
+    (by then in L2) to be brought into L1: one request per cache line, spread out column by
+    column (requests made all at once overflow the CPU's queue of pending misses and are
+    dropped).  Fixed distances in columns, not a whole mini-batch ahead: a mini-batch of 1000
+    float64 columns (6 MB) requested ahead would not stay in the core's cache until it is
+    copied (`fastnet.settings`; measured in docs/benchmarks.md).
     """
     n_in, m = out_x.shape
     line = max(1, 64 // X.itemsize)  # elements per 64-byte cache line
     out_y[:] = 0.0
     bad = -1
+    bytes_ = X.itemsize == 1  # uint8 pixels: one stage (`fastnet.settings`)
+    near_ahead = PREFETCH_AHEAD_BYTES if bytes_ else PREFETCH_AHEAD
     for j in range(m):
-        ahead = j + PREFETCH_AHEAD
-        if ahead < m:
-            _prefetch_column(X, index[ahead], n_in, line)
-        elif ahead - m < len(upcoming):
-            _prefetch_column(X, upcoming[ahead - m], n_in, line)
+        if not bytes_:
+            far = _column_ahead(index, upcoming, j + PREFETCH_AHEAD_L2)
+            if far >= 0:
+                _prefetch_column(X, far, n_in, line, True)
+        near = _column_ahead(index, upcoming, j + near_ahead)
+        if near >= 0:
+            _prefetch_column(X, near, n_in, line, False)
         col = index[j]
         check = X[0, col] - X[0, col]
         for i in range(n_in):
@@ -107,10 +122,26 @@ def _gather(X, labels, index, out_x, out_y, scale, upcoming):
 
 
 @_jit
-def _prefetch_column(X, col, n_in, line):
-    """Request the cache lines of column ``col`` of the F-ordered X (`_prefetch`)."""
-    for i in range(0, n_in, line):
-        _prefetch(X, i, col)
+def _column_ahead(index, upcoming, k):
+    """The column of X at position k of ``index`` followed by ``upcoming``, or -1 past both."""
+    m = len(index)
+    if k < m:
+        return index[k]
+    if k - m < len(upcoming):
+        return upcoming[k - m]
+    return -1
+
+
+@_jit
+def _prefetch_column(X, col, n_in, line, to_l2):
+    """Request the cache lines of column ``col`` of the F-ordered X, into L2 (``to_l2``) or
+    into L1 (`_prefetch_l2`, `_prefetch`)."""
+    if to_l2:
+        for i in range(0, n_in, line):
+            _prefetch_l2(X, i, col)
+    else:
+        for i in range(0, n_in, line):
+            _prefetch(X, i, col)
 
 
 @_jit

@@ -3,7 +3,7 @@
 Each says what it trades.  The measurements behind the tuned ones are in docs/benchmarks.md,
 where they are re-measured; re-tune them there, not from memory.
 
-The constants read inside compiled code (`SMALL_PRODUCT`, `MIN_BLOCK`, `PREFETCH_AHEAD`,
+The constants read inside compiled code (`SMALL_PRODUCT`, `MIN_BLOCK`, `PREFETCH_AHEAD*`,
 `SPINS_BEFORE_YIELD`) are frozen into the kernels when numba compiles them, and numba's
 on-disk cache is keyed by the kernel's own source file, not this one: after changing one of
 them, delete the cache (``find fastnet -name '*.nb[ic]' -delete``) or the old value stays in
@@ -35,11 +35,18 @@ MIN_BLOCK = 32
 # at most this many bytes per array.
 ALIGN_BYTES = 64
 
-# How many columns ahead of the one it copies the gather asks for the next column's cache lines
-# (`kernels._gather`): far enough for memory to answer before the copy gets there, near enough
-# that what was fetched is still in the core's cache (a whole mini-batch of 1000 float64
-# columns ahead is 6 MB, more than the 2 MB L2).  Trades memory latency against cache room.
-PREFETCH_AHEAD = 8
+# How many columns ahead of the one it copies the gather asks for a column's cache lines
+# (`kernels._gather`), in two stages: PREFETCH_AHEAD_L2 columns ahead into the core's L2
+# cache, whose queue of pending misses is deeper than L1's, so that more of memory's latency
+# overlaps; PREFETCH_AHEAD columns ahead from there into L1, near enough that the lines are
+# still there when the copy reads them.  Farther ahead trades cache room (a whole mini-batch
+# of 1000 float64 columns is 6 MB, more than the 2 MB L2) for latency hidden; one stage at 8
+# columns into L1 gathered float64 pixels 10-20% slower (docs/benchmarks.md).
+# uint8 pixels (13 cache lines a column, against 98 for float64) gather in one stage, 8
+# columns ahead into L1: the two stages made their epochs 1-3 ms slower.
+PREFETCH_AHEAD = 2
+PREFETCH_AHEAD_L2 = 12
+PREFETCH_AHEAD_BYTES = 8
 
 # Reads of the barrier counter before a waiting thread yields its core after each further
 # read (`parallel._barrier`), about 1 us: spinning longer wastes a core that another process

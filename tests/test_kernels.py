@@ -186,6 +186,32 @@ def test_gather_copies_columns_and_one_hots_labels(source):
     np.testing.assert_array_equal(out_y, np.eye(4)[:, labels[index]])
 
 
+def test_column_ahead_reads_the_batch_then_the_next_then_nothing():
+    # the gather's prefetches look this far ahead: past the next mini-batch there is no column
+    index, upcoming = np.array([8, 0, 3]), np.array([5, 2])
+    found = [kernels._column_ahead(index, upcoming, k) for k in range(7)]
+    assert found == [8, 0, 3, 5, 2, -1, -1]
+    assert kernels._column_ahead(index, upcoming[:0], 3) == -1
+
+
+@pytest.mark.parametrize("source", ["uint8", "float64"])
+@pytest.mark.parametrize("m", [1, 10, 50])
+def test_gather_of_an_epoch_copies_every_column(source, m):
+    # mini-batches shorter and longer than the prefetch distances, the last one with no next
+    rng = np.random.default_rng(4)
+    n = 150
+    X = np.asfortranarray(rng.integers(0, 256, (20, n)).astype(source))
+    labels = rng.integers(0, 10, n)
+    index = rng.permutation(n)
+    scale = 1 / 256 if source == "uint8" else 1.0
+    out_x, out_y = np.empty((20, m), order="F"), np.empty((10, m))
+    for k in range(0, n, m):
+        assert kernels._gather(X, labels, index[k:k + m], out_x, out_y, scale,
+                               index[k + m:k + 2 * m]) == -1
+        np.testing.assert_array_equal(out_x, X[:, index[k:k + m]] * scale)
+        np.testing.assert_array_equal(out_y, np.eye(10)[:, labels[index[k:k + m]]])
+
+
 def test_all_finite():
     assert kernels._all_finite(np.ones((3, 3)))
     for bad in (np.inf, -np.inf, np.nan):
