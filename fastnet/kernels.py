@@ -28,7 +28,7 @@ from numba.extending import intrinsic
 from .blas import _gemm_by_columns, _gemm_over_examples
 from .fastexp import _exp_nonpositive, _sigmoid
 from .jit import _jit
-from .settings import PREFETCH_AHEAD, PREFETCH_AHEAD_BYTES, PREFETCH_AHEAD_L2, SUM_OPTIONS
+from .settings import PREFETCH_AHEAD, PREFETCH_AHEAD_L2, PREFETCH_AHEAD_UINT8, SUM_OPTIONS
 
 
 # -- element-wise kernels -----------------------------------------------------------------------
@@ -99,10 +99,10 @@ def _gather(X, labels, index, out_x, out_y, scale, upcoming):
     line = max(1, 64 // X.itemsize)  # elements per 64-byte cache line
     out_y[:] = 0.0
     bad = -1
-    bytes_ = X.itemsize == 1  # uint8 pixels: one stage (`fastnet.settings`)
-    near_ahead = PREFETCH_AHEAD_BYTES if bytes_ else PREFETCH_AHEAD
+    uint8_pixels = X.itemsize == 1  # one prefetch stage (`fastnet.settings`)
+    near_ahead = PREFETCH_AHEAD_UINT8 if uint8_pixels else PREFETCH_AHEAD
     for j in range(m):
-        if not bytes_:
+        if not uint8_pixels:
             far = _column_ahead(index, upcoming, j + PREFETCH_AHEAD_L2)
             if far >= 0:
                 _prefetch_column(X, far, n_in, line, True)

@@ -46,7 +46,7 @@ ALIGN_BYTES = 64
 # columns ahead into L1: the two stages made their epochs 1-3 ms slower.
 PREFETCH_AHEAD = 2
 PREFETCH_AHEAD_L2 = 12
-PREFETCH_AHEAD_BYTES = 8
+PREFETCH_AHEAD_UINT8 = 8
 
 # Reads of the barrier counter before a waiting thread yields its core after each further
 # read (`parallel._barrier`), about 1 us: spinning longer wastes a core that another process
