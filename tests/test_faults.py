@@ -270,6 +270,28 @@ def _wait_for_reader(fifo, proc, timeout=120):
     pytest.fail("the command never opened the data")
 
 
+def _wait_until_reading(proc, timeout=120):
+    """Block until ``proc`` sleeps in a read of a pipe or FIFO (its kernel wait channel, or
+    failing that its system call, says so).  A SIGINT sent in the moment between the
+    command's open() of the FIFO and its read() is noted by Python and not acted on before
+    the read begins, which then waits for ever: CPython looks for signals between bytecodes
+    and when a system call is interrupted, not as one starts.  Seen in a full test run on a
+    loaded machine; a user's second Ctrl-C would end it."""
+    read_syscall = {"x86_64": "0", "aarch64": "63"}.get(os.uname().machine)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        try:
+            wchan = Path(f"/proc/{proc.pid}/wchan").read_text()
+            syscall = Path(f"/proc/{proc.pid}/syscall").read_text().split()
+        except OSError:
+            wchan, syscall = "", []
+        if "pipe_read" in wchan or (wchan in ("", "0") and syscall[:1] == [read_syscall]):
+            return
+        time.sleep(0.01)
+    pytest.fail("the command never waited for the data")
+
+
 def _assert_one_line_130(proc, prog):
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
@@ -289,6 +311,7 @@ def test_ctrl_c_while_loading_the_data_is_one_line(tmp_path, argv):
     proc = _command(*argv)
     try:
         fd = _wait_for_reader(fifo, proc)
+        _wait_until_reading(proc)
         proc.send_signal(signal.SIGINT)
         _assert_one_line_130(proc, f"fastnet {argv[0]}")
         os.close(fd)
