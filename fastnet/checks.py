@@ -99,8 +99,8 @@ def check_data(data, what, sizes, allow_empty=False):
 
     Whether X is finite is not looked at here: that would be a pass over the whole data set
     (0.7 s for MNIST in float64, more than an epoch; issue 11); the engine finds an inf or a
-    nan as it reads them (`NonFiniteColumn`: the compiled gather of training,
-    `check_columns` in evaluation)."""
+    nan in the first layer's products (`NonFiniteColumn`: `kernels._first_bad_input` in
+    training, `check_columns` in evaluation)."""
     try:
         X, y = data
     except (TypeError, ValueError):
@@ -120,13 +120,24 @@ def check_data(data, what, sizes, allow_empty=False):
 
 class NonFiniteColumn(ValueError):
     """Column ``column`` of X holds an inf or a nan: found by the engine as it read the data
-    (the compiled gather of training, the first layer of evaluation), never by a pass of its
-    own over the data set.  ``what`` names the data ("training_data", ...), if known."""
+    (the first layer's products, in training and in evaluation), never by a pass of its own
+    over the data set.  ``what`` names the data ("training_data", ...), if known; ``beyond``
+    names the network's dtype when X's own values are finite but one is too large for it
+    (float64 pixels beyond 3.4e38 for a float32 network: their copy is an inf)."""
 
-    def __init__(self, column, what=None):
-        self.column, self.what = column, what
+    def __init__(self, column, what=None, beyond=None):
+        self.column, self.what, self.beyond = column, what, beyond
         prefix = f"{what}: " if what else ""
-        super().__init__(f"{prefix}X contains inf or nan (column {column})")
+        problem = (f"holds a value too large for {beyond}" if beyond else
+                   "contains inf or nan")
+        super().__init__(f"{prefix}X {problem} (column {column})")
+
+
+def bad_column(X, column, dtype):
+    """The `NonFiniteColumn` for column ``column`` of ``X : (n_in, n)``, whose copy in the
+    network's ``dtype`` training found to hold an inf or a nan (`kernels._first_bad_input`)."""
+    finite = bool(np.isfinite(X[:, column]).all())
+    return NonFiniteColumn(column, beyond=np.dtype(dtype).name if finite else None)
 
 
 def check_columns(X, z, offset=0):

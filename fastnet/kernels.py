@@ -66,24 +66,21 @@ _prefetch = _prefetcher(3, "L1")
 _prefetch_l2 = _prefetcher(2, "L2")
 
 
-@_jit(options=SUM_OPTIONS)
+@_jit
 def _gather(X, labels, index, out_x, out_y, scale, upcoming):
     """Copy the columns ``X[:, index]`` into ``out_x`` (times ``scale``) and one-hot ``out_y``;
     ask for the columns ``X[:, upcoming]`` (the next mini-batch's) to be brought into the
-    caches meanwhile.  Returns -1, or the position j in ``index`` of the first column copied
-    that holds an inf or a nan (the copy then goes on: the caller stops).
+    caches meanwhile.
 
     X : (n_in, n) F-ordered (one contiguous column per example), any dtype; uint8 pixels are
     turned into floats here, mini-batch by mini-batch, so the data set can stay in bytes.
     labels : (n,) int; index, upcoming : (m,) and (at most m,); out_x : (n_in, m) F-ordered;
     out_y : (n_out, m).
 
-    The check is the copy's own read of each pixel: ``v - v`` is 0 for a finite v and nan for
-    inf or nan, and its sum over the column is nan if any one is.  No pass over the data set
-    is made for it (issue 11: a whole-set check cost more than an epoch's training).  The sum
-    may be added in any order ("reassoc", SUM_OPTIONS, which vectorizes it); no flag that
-    assumes finite values is on, so ``v - v`` is not folded to 0.  For uint8 pixels it is an
-    integer 0 and compiles away.
+    The copy does not look for an inf or a nan: the first layer's product does, a row of it
+    (`_first_bad_input`), for no pass of its own over the data (issue 11: a whole-set check
+    cost more than an epoch's training; a check of each pixel here, as the gather read it,
+    cost 15% of the gather of float pixels).
 
     The examples of a mini-batch are scattered over a data set larger than the caches, and
     fetching their columns from memory one by one took 20-30% of an epoch.  With the copy of
@@ -98,7 +95,6 @@ def _gather(X, labels, index, out_x, out_y, scale, upcoming):
     n_in, m = out_x.shape
     line = max(1, 64 // X.itemsize)  # elements per 64-byte cache line
     out_y[:] = 0.0
-    bad = -1
     uint8_pixels = X.itemsize == 1  # one prefetch stage (`fastnet.settings`)
     near_ahead = PREFETCH_AHEAD_UINT8 if uint8_pixels else PREFETCH_AHEAD
     for j in range(m):
@@ -110,15 +106,9 @@ def _gather(X, labels, index, out_x, out_y, scale, upcoming):
         if near >= 0:
             _prefetch_column(X, near, n_in, line, False)
         col = index[j]
-        check = X[0, col] - X[0, col]
         for i in range(n_in):
-            v = X[i, col]
-            check += v - v
-            out_x[i, j] = v * scale
-        if check != check and bad < 0:
-            bad = j
+            out_x[i, j] = X[i, col] * scale
         out_y[labels[col], j] = 1.0
-    return bad
 
 
 @_jit
@@ -148,15 +138,35 @@ def _prefetch_column(X, col, n_in, line, to_l2):
 def _first_nonfinite(z, start):
     """The first column j >= start whose ``z[0, j]`` is inf or nan, or -1.  z : (n, m).
 
-    Evaluation's check of its inputs (`checks.check_columns`): a NaN or an inf anywhere in a
-    column of x makes every entry of that column of ``w @ x`` non-finite (nan * w, inf * 0
-    and inf - inf are all nan), so the first row of the first layer's products finds the
-    columns to look at, at the cost of reading one row.  Huge weights can overflow a finite
-    column too; the caller confirms on the column of x.
+    The check of the inputs, in training (`_first_bad_input`) and evaluation
+    (`checks.check_columns`): a NaN or an inf anywhere in a column of x makes every entry of
+    that column of ``w @ x`` non-finite (nan * w, inf * 0 and inf - inf are all nan, inf * w
+    is an inf), so the first row of the first layer's products finds the columns to look
+    at, at the cost of reading one row.  Huge weights can overflow a finite column too; the
+    caller confirms on the column of x.
     """
     for j in range(start, z.shape[1]):
         if not np.isfinite(z[0, j]):
             return j
+    return -1
+
+
+@_jit
+def _first_bad_input(x, z):
+    """-1, or the first column j of ``x : (n_in, m)`` that holds an inf or a nan, given
+    ``z = w @ x : (n, m)``, the first layer's products (or some of their rows), before the
+    activation: only the columns whose first row of z is not finite are looked at
+    (`_first_nonfinite`), one of them with a finite x was overflowed by huge weights and is
+    let through.  Training's check of its inputs, at the cost of reading one row of z per
+    mini-batch.  A z without rows (a thread that owns no neuron) finds nothing."""
+    if z.shape[0] == 0:
+        return -1
+    j = _first_nonfinite(z, 0)
+    while j >= 0:
+        for i in range(x.shape[0]):
+            if not np.isfinite(x[i, j]):
+                return j
+        j = _first_nonfinite(z, j + 1)
     return -1
 
 
@@ -366,11 +376,18 @@ def _train_step(x, y, weights, biases, a, delta, velocity_w, velocity_b,
     (``quadratic``: (a - y) a(1 - a), else a - y), then delta[l-1] = (w[l]^T delta[l]) *
     a[l-1](1 - a[l-1]), computed before w[l] is updated, as backprop needs the weights the
     forward pass used.  step = eta/m; decay = 1 - decay_rate, decay_rate = eta*lmbda/n.
+
+    Returns -1, or the first column of x that holds an inf or a nan (`_first_bad_input`,
+    looked for in the first layer's products): the step then stops there, before it has
+    changed anything.
     """
     last = len(weights) - 1
     # The first layer reads x (F-ordered), the others a[l-1] (C-ordered): numba types them
     # apart, hence the first layer outside the loops.
     _gemm_by_columns(weights[0], x, a[0])
+    bad = _first_bad_input(x, a[0])
+    if bad >= 0:
+        return bad
     _activate(a[0], biases[0], softmax and last == 0)
     for layer in range(1, last + 1):
         _gemm_by_columns(weights[layer], a[layer - 1], a[layer])
@@ -384,6 +401,7 @@ def _train_step(x, y, weights, biases, a, delta, velocity_w, velocity_b,
         _update_bias(biases[layer], velocity_b[layer], delta[layer], mu, step)
     _update_weights(weights[0], velocity_w[0], delta[0], x.T, mu, step, decay, decay_rate)
     _update_bias(biases[0], velocity_b[0], delta[0], mu, step)
+    return -1
 
 
 @_jit
@@ -393,14 +411,15 @@ def _train_batches(X, labels, index, scale, x, y, weights, biases, a, delta,
 
     m = x.shape[1], and len(index) must be a multiple of it.  X : (n_in, n), any dtype,
     times ``scale`` (1/256 for uint8 pixels); labels : (n,) ints; the rest as `_train_step`
-    (the fields of a `Step`).  Returns -1, or the column of X that holds an inf or a nan: the
-    steps stop before the mini-batch that holds it (the caller restores the parameters).
+    (the fields of a `Step`).  Returns -1, or the column of X whose gathered copy holds an
+    inf or a nan: the steps stop before the mini-batch that holds it changes anything (the
+    caller restores the parameters the earlier ones changed).
     """
     m = x.shape[1]
     for k in range(0, len(index), m):
-        bad = _gather(X, labels, index[k:k + m], x, y, scale, index[k + m:k + 2 * m])
+        _gather(X, labels, index[k:k + m], x, y, scale, index[k + m:k + 2 * m])
+        bad = _train_step(x, y, weights, biases, a, delta, velocity_w, velocity_b,
+                          softmax, quadratic, mu, step, decay, decay_rate)
         if bad >= 0:
             return index[k + bad]
-        _train_step(x, y, weights, biases, a, delta, velocity_w, velocity_b,
-                    softmax, quadratic, mu, step, decay, decay_rate)
     return -1

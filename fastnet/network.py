@@ -25,7 +25,7 @@ import numpy as np
 
 from . import aligned, gradients, kernels, model_file, parallel, train
 from .checks import DTYPES, INITS  # noqa: F401  (importable from here, as before)
-from .checks import (check_columns, check_count, check_data, check_dtype,
+from .checks import (bad_column, check_columns, check_count, check_data, check_dtype,
                      check_hyperparameters, check_init, check_inputs, check_nonnegative,
                      check_sizes, check_threads)
 from .costs import get_cost
@@ -226,7 +226,9 @@ class Network:
 
         ``w <- (1 - eta*lmbda/n) w - (eta/m) * sum of the per-example gradients``, biases
         without the decay; ``n`` is the size of the whole training set (needed when lmbda > 0).
-        With ``mu > 0``, momentum: ``v <- mu*v - eta*grad; w <- w + v``.
+        With ``mu > 0``, momentum: ``v <- mu*v - eta*grad; w <- w + v``.  A column of X
+        with an inf or a nan is a ValueError naming it (`checks.NonFiniteColumn`), the
+        network unchanged.
         """
         X = self._check_inputs(X)
         if X.shape[1] == 0:
@@ -246,7 +248,9 @@ class Network:
         if X.dtype == np.uint8:
             ws.x *= 1 / 256
         ws.y[...] = Y
-        self._step(ws, eta, lmbda, n, mu)
+        bad = self._step(ws, eta, lmbda, n, mu)
+        if bad >= 0:
+            raise bad_column(X, int(bad), self.dtype)
 
     def SGD(self, training_data, epochs, mini_batch_size, eta, lmbda=0.0, evaluation_data=None,
             monitor_evaluation_cost=False, monitor_evaluation_accuracy=None,
@@ -286,10 +290,10 @@ class Network:
         Raises `DivergenceError` (with the history so far) if the parameters or a monitored
         cost stop being finite; the parameters are then restored to the last finite epoch.
         Empty data, or data that do not fit the network, are a ValueError before any work.
-        An inf or a nan in the training or evaluation data is found as they are read (no
-        pass over the data set is made for it) and is a ValueError naming the data and the
-        column (`checks.NonFiniteColumn`), with the network as it was before the call:
-        parameters, velocities and generator.  The epochs run in `fastnet.train.sgd`.
+        An inf or a nan in the training or evaluation data is found in the first layer's
+        products (no pass over the data set is made for it) and is a ValueError naming the
+        data and the column (`checks.NonFiniteColumn`), with the network as it was before the
+        call: parameters, velocities and generator.  The epochs run in `fastnet.train.sgd`.
         """
         training_data = self._check_data(training_data, "training_data")
         epochs = check_count(epochs, "epochs", minimum=0)
@@ -320,9 +324,10 @@ class Network:
 
     def _step(self, ws, eta, lmbda, n, mu):
         """One SGD step on the mini-batch held in the workspace ``ws`` (see
-        `kernels._train_step` for the arithmetic)."""
-        kernels._train_step(ws.x, ws.y, *kernels.make_step(self, ws.x.shape[1], eta, lmbda,
-                                                          n, mu))
+        `kernels._train_step` for the arithmetic); returns -1, or the column of ``ws.x`` that
+        holds an inf or a nan (the step then changed nothing)."""
+        return kernels._train_step(ws.x, ws.y, *kernels.make_step(self, ws.x.shape[1], eta,
+                                                                 lmbda, n, mu))
 
     # -- internals ---------------------------------------------------------------------------
 

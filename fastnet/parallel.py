@@ -57,10 +57,11 @@ from numba.extending import intrinsic
 
 from . import aligned
 from .blas import _gemm_by_columns
-from .checks import NonFiniteColumn
+from .checks import bad_column
 from .jit import _jit
-from .kernels import (_activate, _add_gradient, _apply_velocity, _bias_sigmoid, _gather,
-                      _output_delta, _times_sigmoid_prime, _update_bias_chunks)
+from .kernels import (_activate, _add_gradient, _apply_velocity, _bias_sigmoid,
+                      _first_bad_input, _gather, _output_delta, _times_sigmoid_prime,
+                      _update_bias_chunks)
 from .settings import CHUNK_BYTES, SPINS_BEFORE_YIELD
 
 # Slots of the shared int64 array `sync`: the barrier counter and the abort flag (raised
@@ -179,8 +180,10 @@ def _train_part(part, parts, sync, X, labels, index, scale, x, y, out, out_delta
                 softmax, quadratic, mu, step, decay, decay_rate):
     """Thread `part`'s share of the mini-batches ``index[0:m], index[m:2m], ...``, each in
     chunks of examples (see the module's docstring).  Returns DONE, ABORTED if it stopped
-    because the abort flag went up, or the column of X that holds an inf or a nan (every
-    thread gathers the same chunk, so all of them find it, before its products).
+    because the abort flag went up, or the column of X whose gathered copy holds an inf or a
+    nan (every thread gathers the same chunk and finds it in the first row of its share of
+    the first layer's products, `kernels._first_bad_input`, before any update of the step; a
+    thread that owns no neuron of the first layer stops at the next barrier).
 
     A mini-batch of m = chunks * c examples.  Thread-own: ``x : (n_in, c)`` F-ordered, one
     chunk's inputs; ``y, out, out_delta : (chunks, n_out, c)``, the targets, output
@@ -204,12 +207,13 @@ def _train_part(part, parts, sync, X, labels, index, scale, x, y, out, out_delta
             w0_old[:] = w0
         for j in range(chunks):
             start = k + j * c
-            bad = _gather(X, labels, index[start:start + c], x, y[j], scale,
-                          index[start + c:start + 2 * c])
+            _gather(X, labels, index[start:start + c], x, y[j], scale,
+                    index[start + c:start + 2 * c])
+            _gemm_by_columns(w0_forward, x, hidden[0][j][r0:r1])
+            bad = _first_bad_input(x, hidden[0][j][r0:r1])
             if bad >= 0:
                 sync[_ABORT] = 1
                 return index[start + bad]
-            _gemm_by_columns(w0_forward, x, hidden[0][j][r0:r1])
             _bias_sigmoid(hidden[0][j][r0:r1], biases[0][r0:r1])
             passed = _barrier(sync, passed, parts)
             if passed < 0:
@@ -285,7 +289,7 @@ def train_batches(X, labels, index, scale, shared, parts, step, on_batch=None):
             result = _train_part(part, len(parts), sync, X, labels, index, scale,
                                  *parts[part], *shared, *step)
             if result >= 0:
-                raise NonFiniteColumn(int(result))
+                raise bad_column(X, int(result), step.weights[0].dtype)
         except BaseException as exc:  # the others must stop waiting for this thread
             sync[_ABORT] = 1
             failures.append(exc)

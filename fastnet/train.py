@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import blas, kernels, parallel
-from .checks import NonFiniteColumn, check_order
+from .checks import NonFiniteColumn, bad_column, check_order
 
 
 class DivergenceError(FloatingPointError):
@@ -136,7 +136,8 @@ def sgd(net, training_data, epochs, m, eta, lmbda=0.0, evaluation_data=None, mon
     The arguments are `Network.SGD`'s, already checked (see `_epochs`).  An inf or a nan
     found in the data as they are read (`checks.NonFiniteColumn`) puts back everything the
     run changed, parameters, velocities and the generator's state, and is raised naming the
-    data: training's from the compiled gather, evaluation's from the first layer's products.
+    data (both found in the first layer's products: `kernels._first_bad_input` in the
+    compiled step, `checks.check_columns` in evaluation).
     """
     state = _state(net)
     try:
@@ -146,7 +147,7 @@ def sgd(net, training_data, epochs, m, eta, lmbda=0.0, evaluation_data=None, mon
                        mu, stop_rule, on_batch, on_epoch, threads, order)
     except NonFiniteColumn as exc:
         _set_state(net, state)
-        raise NonFiniteColumn(exc.column, exc.what or "training_data") from None
+        raise NonFiniteColumn(exc.column, exc.what or "training_data", exc.beyond) from None
 
 
 def _epochs(net, training_data, epochs, m, eta, lmbda, evaluation_data, monitor, mu,
@@ -240,19 +241,22 @@ def _train_batches(net, X, y, index, m, scale, eta, lmbda, n, mu, threads=1, on_
         return parallel.train_batches(X, y, index, scale, *ws.parallel(net.sizes, threads),
                                       step, on_batch)
     if on_batch is None:
-        _raise_if_found(kernels._train_batches(X, y, index, scale, ws.x, ws.y, *step))
+        _raise_if_found(X, kernels._train_batches(X, y, index, scale, ws.x, ws.y, *step),
+                        net.dtype)
         return False
     for k in range(0, len(index), m):
-        _raise_if_found(kernels._train_batches(X, y, index[k:k + m], scale, ws.x, ws.y, *step))
+        _raise_if_found(X, kernels._train_batches(X, y, index[k:k + m], scale, ws.x, ws.y,
+                                                  *step), net.dtype)
         if on_batch():
             return True
     return False
 
 
-def _raise_if_found(column):
-    """`kernels._train_batches` returns the column of X with an inf or a nan, or -1."""
+def _raise_if_found(X, column, dtype):
+    """`kernels._train_batches` returns -1, or the column of X whose copy in the network's
+    dtype holds an inf or a nan (`checks.bad_column`)."""
     if column >= 0:
-        raise NonFiniteColumn(int(column))
+        raise bad_column(X, int(column), dtype)
 
 
 def load_kernels(net, training_data, m, threads):

@@ -1,7 +1,8 @@
 """Bad data refused: empty sets, and a NaN or inf wherever it sits, with nothing changed.
 
-No pass over the whole data set checks it (issue 11): the compiled gather flags a non-finite
-pixel as it copies a mini-batch, and evaluation flags it as the first layer reads it.  What is
+No pass over the whole data set checks it (issue 11): training and evaluation alike find a
+non-finite pixel in the first row of the first layer's products (an inf or a nan in a column
+of x makes that column of ``w @ x`` non-finite), and confirm on the column.  What is
 tested here is that every position is caught (the first, a middle and the last mini-batch, a
 short last one, on one thread and on two), that the error names the column, and that a refused
 call leaves the parameters, the velocities and the generator exactly as they were.
@@ -93,6 +94,55 @@ def test_with_on_batch_and_in_a_c_ordered_copy():
     _assert_unchanged(net, state)
     with pytest.raises(ValueError, match=r"\(column 11\)"):
         net.SGD((np.ascontiguousarray(X), y), 2, M, 0.5)
+    _assert_unchanged(net, state)
+
+
+def test_a_float32_network_refuses_float64_pixels_beyond_its_range():
+    # a finite float64 value whose float32 copy is an inf: said so, not called an inf
+    net = Network(SIZES, dtype="float32", seed=2)
+    X, y = _data("float64")
+    X[1, 9] = 1e300
+    state = _state(net)
+    with pytest.raises(ValueError, match=r"^training_data: X holds a value too large for "
+                                         r"float32 \(column 9\)$"):
+        net.SGD((X, y), 1, M, 0.5)
+    _assert_unchanged(net, state)
+    # the float64 network takes it (and may diverge on it, which is another error)
+    Network(SIZES, seed=2).update_mini_batch(X[:, 9:10], np.eye(3)[:, :1], 0.5)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_training_with_overflowing_weights_is_not_mistaken_for_bad_data(threads):
+    # huge weights make the first layer's products inf from finite inputs: the run goes on,
+    # and the epoch's end finds the divergence
+    net = Network(SIZES, seed=7)
+    net.weights = [np.full((5, 6), 1e308), np.ones((3, 5))]
+    X, y = _data()
+    history = net.SGD((X, y), 1, M, 0.5, threads=threads)
+    assert history.epochs == 1
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_update_mini_batch_refuses_a_non_finite_column_with_nothing_changed(bad):
+    net = Network(SIZES, seed=11)
+    X, y = _data(n=M)
+    net.update_mini_batch(X, np.eye(SIZES[-1])[:, y], 0.5, mu=0.5)  # velocities to keep
+    X[5, 3] = bad
+    state = _state(net)
+    with pytest.raises(ValueError, match=r"^X contains inf or nan \(column 3\)$"):
+        net.update_mini_batch(X, np.eye(SIZES[-1])[:, y], 0.5, mu=0.5)
+    _assert_unchanged(net, state)
+
+
+def test_threads_that_own_no_neuron_stop_with_the_others():
+    # 8 threads, 5 neurons in the hidden layer: three threads have no rows to check
+    net = Network(SIZES, seed=12)
+    X, y = _data()
+    column = _epoch_permutation(net, N)[2 * M + 1]
+    X[0, column] = np.nan
+    state = _state(net)
+    with pytest.raises(ValueError, match=rf"\(column {column}\)$"):
+        net.SGD((X, y), 1, M, 0.5, threads=8)
     _assert_unchanged(net, state)
 
 

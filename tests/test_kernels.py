@@ -206,10 +206,34 @@ def test_gather_of_an_epoch_copies_every_column(source, m):
     scale = 1 / 256 if source == "uint8" else 1.0
     out_x, out_y = np.empty((20, m), order="F"), np.empty((10, m))
     for k in range(0, n, m):
-        assert kernels._gather(X, labels, index[k:k + m], out_x, out_y, scale,
-                               index[k + m:k + 2 * m]) == -1
+        kernels._gather(X, labels, index[k:k + m], out_x, out_y, scale,
+                        index[k + m:k + 2 * m])
         np.testing.assert_array_equal(out_x, X[:, index[k:k + m]] * scale)
         np.testing.assert_array_equal(out_y, np.eye(10)[:, labels[index[k:k + m]]])
+
+
+def test_first_bad_input_looks_only_where_the_products_are_not_finite():
+    x = np.asfortranarray(np.ones((4, 5)))
+    w = np.ones((3, 4))
+    assert kernels._first_bad_input(x, w @ x) == -1
+    for bad in (np.nan, np.inf, -np.inf):
+        x[3, 1] = x[0, 4] = bad
+        assert kernels._first_bad_input(x, w @ x) == 1
+        x[3, 1] = 1.0
+        assert kernels._first_bad_input(x, w @ x) == 4
+        x[0, 4] = 1.0
+    # an inf in x against a zero weight: inf * 0 is nan, still not finite
+    x[2, 0] = np.inf
+    w[0, 2] = 0.0
+    with np.errstate(invalid="ignore"):
+        z = w @ x
+    assert kernels._first_bad_input(x, z) == 0
+    x[2, 0] = 1.0
+    # products overflowed by huge weights, from finite inputs: not bad data
+    z = np.full((3, 5), np.inf)
+    assert kernels._first_bad_input(x, z) == -1
+    # a share of no rows (a thread that owns no neuron) finds nothing, and reads nothing
+    assert kernels._first_bad_input(x, np.empty((0, 5))) == -1
 
 
 def test_all_finite():
