@@ -61,7 +61,7 @@ from .checks import bad_column
 from .jit import _jit
 from .kernels import (_activate, _add_gradient, _apply_velocity, _bias_sigmoid,
                       _first_bad_input, _gather, _output_delta, _times_sigmoid_prime,
-                      _update_bias_chunks)
+                      _upcoming, _update_bias_chunks)
 from .settings import CHUNK_BYTES, SPINS_BEFORE_YIELD
 
 # Slots of the shared int64 array `sync`: the barrier counter and the abort flag (raised
@@ -208,7 +208,7 @@ def _train_part(part, parts, sync, X, labels, index, scale, x, y, out, out_delta
         for j in range(chunks):
             start = k + j * c
             _gather(X, labels, index[start:start + c], x, y[j], scale,
-                    index[start + c:start + 2 * c])
+                    _upcoming(index, start + c, c))
             _gemm_by_columns(w0_forward, x, hidden[0][j][r0:r1])
             bad = _first_bad_input(x, hidden[0][j][r0:r1])
             if bad >= 0:

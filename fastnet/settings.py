@@ -43,7 +43,8 @@ ALIGN_BYTES = 64
 # of 1000 float64 columns is 6 MB, more than the 2 MB L2) for latency hidden; one stage at 8
 # columns into L1 gathered float64 pixels 10-20% slower (docs/benchmarks.md).
 # uint8 pixels (13 cache lines a column, against 98 for float64) gather in one stage, 8
-# columns ahead into L1: the two stages made their epochs 1-3 ms slower.
+# columns ahead into L1: the two stages made their epochs 1-3 ms slower.  The look-ahead
+# reaches past the next mini-batch when that is shorter (`kernels._upcoming`).
 PREFETCH_AHEAD = 2
 PREFETCH_AHEAD_L2 = 12
 PREFETCH_AHEAD_UINT8 = 8

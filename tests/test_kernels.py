@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from fastnet import blas, kernels
+from fastnet.settings import PREFETCH_AHEAD_L2
 from fastnet.tolerances import SIGMOID_ATOL, SIGMOID_RTOL
 
 DTYPES = ["float64", "float32"]
@@ -194,6 +195,16 @@ def test_column_ahead_reads_the_batch_then_the_next_then_nothing():
     assert kernels._column_ahead(index, upcoming[:0], 3) == -1
 
 
+@pytest.mark.parametrize("m", [1, 10, 50])
+def test_upcoming_covers_the_look_ahead_even_for_short_mini_batches(m):
+    index = np.arange(100, 200)
+    ahead = max(m, PREFETCH_AHEAD_L2)
+    np.testing.assert_array_equal(kernels._upcoming(index, m, m), index[m:m + ahead])
+    # at the end of the epoch, what is left
+    np.testing.assert_array_equal(kernels._upcoming(index, 100 - m, m), index[100 - m:])
+    assert len(kernels._upcoming(index, 100, m)) == 0
+
+
 @pytest.mark.parametrize("source", ["uint8", "float64"])
 @pytest.mark.parametrize("m", [1, 10, 50])
 def test_gather_of_an_epoch_copies_every_column(source, m):
@@ -207,7 +218,7 @@ def test_gather_of_an_epoch_copies_every_column(source, m):
     out_x, out_y = np.empty((20, m), order="F"), np.empty((10, m))
     for k in range(0, n, m):
         kernels._gather(X, labels, index[k:k + m], out_x, out_y, scale,
-                        index[k + m:k + 2 * m])
+                        kernels._upcoming(index, k + m, m))
         np.testing.assert_array_equal(out_x, X[:, index[k:k + m]] * scale)
         np.testing.assert_array_equal(out_y, np.eye(10)[:, labels[index[k:k + m]]])
 
