@@ -243,8 +243,10 @@ def test_first_bad_input_looks_only_where_the_products_are_not_finite():
     # products overflowed by huge weights, from finite inputs: not bad data
     z = np.full((3, 5), np.inf)
     assert kernels._first_bad_input(x, z) == -1
-    # a share of no rows (a thread that owns no neuron) finds nothing, and reads nothing
-    assert kernels._first_bad_input(x, np.empty((0, 5))) == -1
+    # a share of no rows (a thread that owns no neuron) finds nothing, and reads nothing: the
+    # empty share below starts where a row of nans lies, which a read past its end would find
+    x[1, 0] = np.nan
+    assert kernels._first_bad_input(x, np.full((1, 5), np.nan)[:0]) == -1
 
 
 def test_all_finite():
