@@ -175,7 +175,13 @@ def one_thread():
     so evaluation (large products, in `Network.feedforward`) keeps the caller's setting, except
     for the monitoring inside a run on several threads (see `fastnet.train`).
     """
-    return _controller().limit(limits=1)
+    return threads(1)
+
+
+def threads(n):
+    """A context in which BLAS runs on at most n threads: scoring during training, on the
+    training's own thread policy (one BLAS thread per training thread, see `one_thread`)."""
+    return _controller().limit(limits=n)
 
 
 def _controller():

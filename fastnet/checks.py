@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from .kernels import _first_nonfinite
+from .finite import _first_nonfinite
 
 DTYPES = ("float64", "float32")
 INITS = ("large", "default")
@@ -92,15 +92,17 @@ def check_inputs(X, n_in):
     return X
 
 
-def check_data(data, what, sizes, allow_empty=False):
-    """A pair ``(X : (sizes[0], m), y : (m,))`` of inputs and integer labels that fit a
-    network of layer sizes ``sizes``, with m >= 1 unless `allow_empty`; ``what`` names it in
-    the error.
+def check_data(data, what, sizes, allow_empty=False, labels=False):
+    """A pair ``(X : (sizes[0], m), y)`` of inputs and targets that fit a network of layer
+    sizes ``sizes``, with m >= 1 unless `allow_empty`; ``what`` names it in the error.  ``y``
+    is m integer labels ``(m,)`` in 0..sizes[-1]-1, or (unless ``labels``: what accuracy
+    needs) a matrix of real, finite targets ``(sizes[-1], m)``, one column per example (soft or
+    multilabel targets).
 
     Whether X is finite is not looked at here: that would be a pass over the whole data set
-    (0.7 s for MNIST in float64, more than an epoch; issue 11); the engine finds an inf or a
-    nan in the first layer's products (`NonFiniteColumn`: `kernels._first_bad_input` in
-    training, `check_columns` in evaluation)."""
+    (0.7 s for MNIST in float64, more than an epoch); the engine finds an inf or a nan in the
+    first layer's products (`NonFiniteColumn`: `finite._first_bad_input` in training,
+    `check_columns` in evaluation)."""
     try:
         X, y = data
     except (TypeError, ValueError):
@@ -109,13 +111,38 @@ def check_data(data, what, sizes, allow_empty=False):
     if X.shape[1] == 0 and not allow_empty:
         raise ValueError(f"{what} is empty: X has shape {X.shape}, no examples")
     y = np.asarray(y)
-    if y.shape != (X.shape[1],) or y.dtype.kind not in "iu":
-        raise ValueError(f"{what}: y must be {X.shape[1]} integer labels, one per column of "
-                         f"X, not an array of shape {y.shape} and dtype {y.dtype}")
-    if y.size and (y.min() < 0 or y.max() >= sizes[-1]):
-        raise ValueError(f"{what}: labels must lie in 0..{sizes[-1] - 1} for "
-                         f"{sizes[-1]} output neurons")
+    m, n_out = X.shape[1], sizes[-1]
+    if y.ndim == 2 and not labels:
+        if y.shape != (n_out, m) or y.dtype.kind not in "fiub":
+            raise ValueError(f"{what}: a target matrix y must have shape ({n_out}, {m}), one "
+                             f"real column per column of X, not {y.shape} of {y.dtype}")
+        if not np.isfinite(y).all():
+            raise ValueError(f"{what}: the targets y contain inf or nan")
+        return X, y
+    if y.shape != (m,) or y.dtype.kind not in "iu":
+        matrix = "" if labels else f", or a ({n_out}, {m}) matrix of targets"
+        raise ValueError(f"{what}: y must be {m} integer labels, one per column of X{matrix}, "
+                         f"not an array of shape {y.shape} and dtype {y.dtype}")
+    if y.size and (y.min() < 0 or y.max() >= n_out):
+        raise ValueError(f"{what}: labels must lie in 0..{n_out - 1} for "
+                         f"{n_out} output neurons")
     return X, y
+
+
+def check_sample_weight(weight, m, dtype):
+    """Per-example weights ``(m,)`` as an array of ``dtype``: real, finite, >= 0, not all 0."""
+    try:
+        weight = np.asarray(weight)
+    except (TypeError, ValueError):
+        raise ValueError(f"sample_weight must be an array of {m} numbers") from None
+    if weight.shape != (m,) or weight.dtype.kind not in "fiub":
+        raise ValueError(f"sample_weight must be {m} real numbers, one per example, not an "
+                         f"array of shape {weight.shape} and dtype {weight.dtype}")
+    if not np.isfinite(weight).all() or (weight < 0).any():
+        raise ValueError("sample_weight must be finite and >= 0")
+    if m and not weight.any():
+        raise ValueError("sample_weight is 0 for every example: nothing to learn from")
+    return np.ascontiguousarray(weight, dtype)
 
 
 class NonFiniteColumn(ValueError):
@@ -135,7 +162,7 @@ class NonFiniteColumn(ValueError):
 
 def bad_column(X, column, dtype):
     """The `NonFiniteColumn` for column ``column`` of ``X : (n_in, n)``, whose copy in the
-    network's ``dtype`` training found to hold an inf or a nan (`kernels._first_bad_input`)."""
+    network's ``dtype`` training found to hold an inf or a nan (`finite._first_bad_input`)."""
     finite = bool(np.isfinite(X[:, column]).all())
     return NonFiniteColumn(column, beyond=np.dtype(dtype).name if finite else None)
 
@@ -143,7 +170,7 @@ def bad_column(X, column, dtype):
 def check_columns(X, z, offset=0):
     """Raise NonFiniteColumn for the first column of ``X : (n_in, c)`` that holds an inf or
     a nan, given ``z = w @ X`` (the first layer's products, ``(n, c)``): only the columns
-    whose first row of z is not finite are looked at (`kernels._first_nonfinite`); one of
+    whose first row of z is not finite are looked at (`finite._first_nonfinite`); one of
     them with a finite x was overflowed by huge weights, and is let through.  ``offset``:
     the number of the first column in the caller's data (the one reported)."""
     j = _first_nonfinite(z, 0)

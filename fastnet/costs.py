@@ -7,8 +7,8 @@ Each cost has the book's two static methods, vectorized over columns:
 
 and what the engine and the reference both read, here and nowhere else: which activation its
 output layer uses (`output`: "sigmoid" or "softmax"), and whether ``delta`` carries the
-factor sigma'(z) (`delta_has_sigma_prime`): the compiled step (`kernels._train_step`, through
-the flags of `kernels.make_step`) computes the delta from ``a`` alone, as (a - y) a(1 - a) or
+factor sigma'(z) (`delta_has_sigma_prime`): the compiled step (`layers._output_delta`, told
+by `config.TrainConfig.kinds`) computes the delta from ``a`` alone, as (a - y) a(1 - a) or
 a - y, since it keeps activations, not weighted inputs; the reference calls ``delta``.
 The JSON model files of network2.py name a cost by its class name; `COSTS` maps fastnet's names and `BY_CLASS_NAME` the book's.
 """

@@ -1,11 +1,13 @@
-"""exp and the sigmoid as straight-line numba code, so that loops over them vectorize.
+"""exp, the sigmoid and tanh as straight-line numba code, so that loops over them vectorize.
 
 numba's np.exp is a call into libm per element, which no compiler can turn into SIMD; numpy's
 own exp is SIMD, so a plain numba loop lost to numpy.  The exp below is straight-line code
 (no call, no branch: the conditionals are selects), so a loop over it vectorizes.  The
 sigmoid's accuracy, measured over the whole range against an exact (long double) logistic,
-is stated with the tolerances (`fastnet.tolerances.SIGMOID_RTOL`).  Both are typed like their
-argument (float32 or float64), so that in float32 a loop vectorizes twice as wide.
+is stated with the tolerances (`fastnet.tolerances.SIGMOID_RTOL`, `TANH_RTOL`).  All are typed
+like their argument (float32 or float64), so that in float32 a loop vectorizes twice as wide;
+`_zero` and `_one` give constants of that type, for the same reason (a float64 constant would
+make a float32 loop compute in float64).
 
 Scalars only, callable from compiled code only: ``x`` a float32 or float64.
 """
@@ -30,6 +32,21 @@ def _exp_nonpositive(x):
 
 def _sigmoid(x):
     """The logistic function, inside jitted code only."""
+    raise NotImplementedError("only callable from numba-compiled code")
+
+
+def _tanh(x):
+    """The hyperbolic tangent, inside jitted code only."""
+    raise NotImplementedError("only callable from numba-compiled code")
+
+
+def _zero(x):
+    """0 of x's type, inside jitted code only."""
+    raise NotImplementedError("only callable from numba-compiled code")
+
+
+def _one(x):
+    """1 of x's type, inside jitted code only."""
     raise NotImplementedError("only callable from numba-compiled code")
 
 
@@ -83,25 +100,82 @@ def _horner(coefficients):
     return numba.njit(**JIT_OPTIONS)(lambda r: c + r * rest(r))
 
 
-@overload(_exp_nonpositive, jit_options=JIT_OPTIONS)
-def _exp_nonpositive_impl(x):
-    if x not in _EXP:
-        raise TypingError(f"_exp_nonpositive needs float32 or float64, not {x}")
+def _reduction(x):
+    """The jitted Cody-Waite reduction ``x -> (k, r)`` for x's type: x = k ln2 + r with
+    |r| <= ln2/2 (k an integral float)."""
     spec = _EXP[x]
     T = spec["dtype"]
     ln2_hi, ln2_lo, clamp = T(spec["ln2_hi"]), T(spec["ln2_lo"]), T(spec["clamp"])
     log2e, half, zero = T(1 / math.log(2)), T(0.5), T(0)
-    poly = _horner([T(1 / math.factorial(i)) for i in range(spec["degree"] + 1)])
 
-    def impl(x):
+    def reduce(x):
         # nan < clamp is false, so nan passes; its k is set to 0, where float->int is defined.
         x = clamp if x < clamp else x
         k = np.floor(x * log2e + half)
         k = zero if k != k else k
-        r = (x - k * ln2_hi) - k * ln2_lo
+        return k, (x - k * ln2_hi) - k * ln2_lo
+
+    return numba.njit(**JIT_OPTIONS)(reduce)
+
+
+def _taylor(x, first):
+    """The jitted Taylor polynomial of exp for x's type from the term of degree ``first``
+    on, divided by r**first: exp(r) for first = 0, (exp(r) - 1)/r for first = 1."""
+    spec = _EXP[x]
+    T = spec["dtype"]
+    return _horner([T(1 / math.factorial(i)) for i in range(first, spec["degree"] + 1)])
+
+
+@overload(_exp_nonpositive, jit_options=JIT_OPTIONS)
+def _exp_nonpositive_impl(x):
+    if x not in _EXP:
+        raise TypingError(f"_exp_nonpositive needs float32 or float64, not {x}")
+    reduce, poly = _reduction(x), _taylor(x, 0)
+
+    def impl(x):
+        k, r = reduce(x)
         return _times_pow2(poly(r), k)
 
     return impl
+
+
+@overload(_tanh, jit_options=JIT_OPTIONS)
+def _tanh_impl(x):
+    if x not in _EXP:
+        raise TypingError(f"_tanh needs float32 or float64, not {x}")
+    reduce, poly1 = _reduction(x), _taylor(x, 1)
+    T = _EXP[x]["dtype"]
+    one, two, minus_two, zero = T(1), T(2), T(-2), T(0)
+
+    def impl(x):
+        # tanh|x| = -expm1(-2|x|) / (2 + expm1(-2|x|)).  With y = k ln2 + r, exp(r) - 1 is
+        # q = r (1/1! + r/2! + ...) without its constant term, so expm1(y) = q where k = 0
+        # (|y| <= ln2/2) keeps the relative accuracy of tanh at small x (1 - exp(y) would
+        # cancel); elsewhere exp(y) <= 0.71 and 2**k (1 + q) - 1 loses nothing.  Selects, not
+        # branches, so that the loop vectorizes.
+        k, r = reduce(minus_two * abs(x))
+        q = r * poly1(r)
+        em1 = q if k == zero else _times_pow2(one + q, k) - one
+        t = abs(em1) / (two + em1)
+        return t if x >= zero else -t
+
+    return impl
+
+
+@overload(_zero, jit_options=JIT_OPTIONS)
+def _zero_impl(x):
+    if x not in _EXP:
+        raise TypingError(f"_zero needs float32 or float64, not {x}")
+    zero = _EXP[x]["dtype"](0)
+    return lambda x: zero
+
+
+@overload(_one, jit_options=JIT_OPTIONS)
+def _one_impl(x):
+    if x not in _EXP:
+        raise TypingError(f"_one needs float32 or float64, not {x}")
+    one = _EXP[x]["dtype"](1)
+    return lambda x: one
 
 
 @overload(_sigmoid, jit_options=JIT_OPTIONS)

@@ -1,12 +1,12 @@
-"""The gradient of the cost over a batch of examples, by matrix-based backprop, without a step.
+"""The gradient of the cost over a batch of examples, by the engine's backprop, without a step.
 
-Training never needs the gradient on its own: the compiled step (`kernels._train_step`) adds
-it to the weights as it goes.  Measuring it does: chapter 5 of the book watches how fast each
+Training never needs the gradient on its own for plain SGD (the compiled step lets BLAS add it
+to the weights as it goes).  Measuring it does: chapter 5 of the book watches how fast each
 hidden layer learns through the norm of the gradient with respect to that layer's biases,
-||delta^l|| (`Network.layer_speeds`).  Here the examples go through the network as
-``(n_in, chunk)`` matrices, with the engine's activations and deltas (the numba kernels of
-training: the same sigmoid, softmax and output deltas), and the per-example gradients are
-summed by two matrix products per layer.
+||delta^l|| (`Network.layer_speeds`).  Here the examples go through the network
+``(n_in, chunk)`` at a time by training's own compiled backprop (`layers._forward_backward`:
+the same forward, output and backward blocks), and the per-example gradients are summed by
+two matrix products per layer.
 
 Shapes: ``X : (n_in, m)``, one example per column; ``Y : (n_out, m)``; ``w : (n_out, n_in)``;
 ``b : (n_out, 1)``.
@@ -14,14 +14,15 @@ Shapes: ``X : (n_in, m)``, one example per column; ``Y : (n_out, m)``; ``w : (n_
 
 import numpy as np
 
-from . import kernels
-from .checks import check_columns
-from .data import one_hot
+from . import activations
+from .checks import NonFiniteColumn, check_data, check_inputs
+from .evaluation import as_float, targets
+from .layers import _forward_backward
 from .settings import EVAL_CHUNK
 
 
 def gradients(net, X, Y, average=True):
-    """The gradient of ``net``'s cost over the columns of ``X``, without the L2 term.
+    """The gradient of ``net``'s cost over the columns of ``X``, without the penalty.
 
     Returns ``(nabla_b, nabla_w)``, lists like `Network.biases` and `Network.weights`
     (``(n_out, 1)`` and ``(n_out, n_in)`` float64 arrays): the per-example gradients of the
@@ -31,7 +32,7 @@ def gradients(net, X, Y, average=True):
     taken `EVAL_CHUNK` columns at a time, so a large X is never copied whole.  An inf or a
     nan in X is a ValueError naming its column (`checks.NonFiniteColumn`).
     """
-    X = net._check_inputs(X)
+    X = check_inputs(X, net.sizes[0])
     Y = np.asarray(Y)
     if Y.shape != (net.sizes[-1], X.shape[1]):
         raise ValueError(f"Y must have shape ({net.sizes[-1]}, {X.shape[1]}) to match X, "
@@ -44,44 +45,44 @@ def layer_speeds(net, X, y):
     the gradient of the cost with respect to the layer's biases, averaged over the examples
     ``(X : (n_in, m), y : (m,) labels)``, as the book's generate_gradient.py measures it.
     A list of floats, empty for a network without a hidden layer."""
-    X, y = net._check_data((X, y), "data", allow_empty=True)
+    X, y = check_data((X, y), "data", net.sizes, allow_empty=True)
     if X.shape[1] == 0:
         raise ValueError("layer speeds need at least one example")
     n_out = net.sizes[-1]
-    nabla_b, _ = _gradients(net, X, lambda start, stop: one_hot(y[start:stop], n_out), True,
+    nabla_b, _ = _gradients(net, X, lambda start, stop: targets(y[start:stop], n_out), True,
                             weights=False)
     return [float(np.linalg.norm(nb)) for nb in nabla_b[:-1]]
 
 
-def _gradients(net, X, targets, average, weights):
-    """`gradients` on checked inputs; ``targets(start, stop)`` gives the chunk's Y.  Without
-    ``weights``, nabla_w is None: the biases' gradient alone saves the largest product."""
+def _gradients(net, X, chunk_targets, average, weights):
+    """`gradients` on checked inputs; ``chunk_targets(start, stop)`` gives a chunk's Y.
+    Without ``weights``, nabla_w is None: the biases' gradient alone saves the largest
+    product."""
     want_w = weights
-    weights, biases = net.weights, net.biases
+    weights, biases = tuple(net.weights), tuple(net.biases)
+    dtype = net.dtype
     nabla_b = [np.zeros(b.shape) for b in biases]
     nabla_w = [np.zeros(w.shape) for w in weights] if want_w else None
+    act = activations.code(net.activation)
+    softmax, quadratic = net.cost.output == "softmax", net.cost.delta_has_sigma_prime
+    no_weights = np.empty(0, dtype)
     m = X.shape[1]
-    quadratic = net.cost.delta_has_sigma_prime
     with np.errstate(over="ignore", invalid="ignore"):
         for start in range(0, m, EVAL_CHUNK):
             stop = min(start + EVAL_CHUNK, m)
-            activations = [net._as_float(X[:, start:stop])]
-            for layer, (w, b) in enumerate(zip(weights, biases)):
-                z = w @ activations[-1]
-                if layer == 0 and X.dtype != np.uint8:
-                    check_columns(X[:, start:stop], z, start)
-                net._activate(layer, z, b)  # in place: z is now the activation
-                activations.append(z)
-            Y = np.ascontiguousarray(targets(start, stop), net.dtype)
-            delta = np.empty_like(activations[-1])
-            kernels._output_delta(activations[-1], Y, delta, quadratic)
-            for layer in range(len(weights) - 1, -1, -1):
-                nabla_b[layer] += delta.sum(axis=1, keepdims=True, dtype=np.float64)
+            x = np.asfortranarray(as_float(X[:, start:stop], dtype))
+            y = np.ascontiguousarray(chunk_targets(start, stop), dtype)
+            a = tuple(np.empty((n, stop - start), dtype) for n in net.sizes[1:])
+            delta = tuple(np.empty_like(layer) for layer in a)
+            bad = _forward_backward(x, y, no_weights, weights, biases, a, delta, act, softmax,
+                                    quadratic)
+            if bad >= 0:
+                raise NonFiniteColumn(start + bad)
+            inputs = (x,) + a[:-1]
+            for layer in range(len(weights)):
+                nabla_b[layer] += delta[layer].sum(axis=1, keepdims=True, dtype=np.float64)
                 if want_w:
-                    nabla_w[layer] += delta @ activations[layer].T
-                if layer:
-                    delta = np.ascontiguousarray(weights[layer].T @ delta)
-                    kernels._times_sigmoid_prime(delta, activations[layer])
+                    nabla_w[layer] += delta[layer] @ inputs[layer].T
     if average and m:
         nabla_b = [nb / m for nb in nabla_b]
         nabla_w = [nw / m for nw in nabla_w] if want_w else None

@@ -8,8 +8,16 @@ network2.py's ``save`` writes one JSON object::
 and its ``load`` looks the cost up by that class name in its own module.  fastnet writes those
 four keys exactly as the book does, so the book's code loads fastnet's files (those whose cost
 it has: QuadraticCost or CrossEntropyCost), plus a ``"fastnet"`` object that the book ignores:
-``{"version": ..., "init": ..., "dtype": ...}``.  That object is optional on load, so files
-written by the book load here, as float64 networks.  `save` writes a network's file, `read`
+``{"version": ..., "init": ..., "dtype": ..., "activation": ..., "penalty": ...}``.  That
+object is optional on load, so files written by the book load here, as float64 sigmoid
+networks.
+
+A network the book's network2.py cannot compute (hidden neurons other than sigmoids) must not
+load there silently as a sigmoid network, which would give wrong outputs: its ``"cost"`` is
+written as a name network2.py has no class for (``"CrossEntropyCost, tanh hidden layers (not a
+network2.py network)"``), so that the book's ``load`` fails loudly, naming it; the real cost
+is in the ``"fastnet"`` object.  (The penalty is how the weights were trained, not how the
+network computes: an L1-trained sigmoid network loads in network2.py as it should.)  `save` writes a network's file, `read`
 checks one and returns its `Model`; `fastnet.load` (in `fastnet.network`) builds the network.
 
 Weights ``w : (n_out, n_in)`` are nested lists of n_out rows; biases ``b : (n_out, 1)`` are
@@ -23,16 +31,30 @@ from collections import namedtuple
 import numpy as np
 
 from . import __version__, atomic_file
+from .activations import ACTIVATIONS
 from .checks import DTYPES, INITS
 from .costs import BY_CLASS_NAME
+from .penalties import PENALTIES
 
 KEYS = ("sizes", "weights", "biases", "cost")
 
-Model = namedtuple("Model", "sizes weights biases cost init dtype")
+Model = namedtuple("Model", "sizes weights biases cost init dtype activation penalty")
 Model.__doc__ = """What a model file holds, checked: ``sizes`` (list of int), ``weights`` (float64
 arrays ``(n_out, n_in)``), ``biases`` (float64 arrays ``(n_out, 1)``), ``cost`` (the book's class
-name, "CrossEntropyCost"), ``init`` and ``dtype`` (names).  `fastnet.load` builds a Network
-from it."""
+name, "CrossEntropyCost"), ``init``, ``dtype``, ``activation`` and ``penalty`` (names).
+`fastnet.load` builds a Network from it."""
+
+# The hidden neurons network2.py computes; a network of other neurons gets a cost name it
+# cannot load.
+BOOK_ACTIVATION = "sigmoid"
+
+
+def book_cost_name(cost_name, activation):
+    """The ``"cost"`` written for a network of this cost and hidden activation: the book's
+    class name, or, for neurons network2.py does not have, a name it cannot load."""
+    if activation == BOOK_ACTIVATION:
+        return cost_name
+    return f"{cost_name}, {activation} hidden layers (not a network2.py network)"
 
 
 def save(net, path):
@@ -42,8 +64,10 @@ def save(net, path):
         "sizes": net.sizes,
         "weights": [w.tolist() for w in net.weights],
         "biases": [b.tolist() for b in net.biases],
-        "cost": net.cost.__name__,
-        "fastnet": {"version": __version__, "init": net.init, "dtype": net.dtype.name},
+        "cost": book_cost_name(net.cost.__name__, net.activation),
+        "fastnet": {"version": __version__, "init": net.init, "dtype": net.dtype.name,
+                    "activation": net.activation, "penalty": net.penalty,
+                    "cost": net.cost.__name__},
     })
 
 
@@ -73,20 +97,25 @@ def read(path):
             or not all(type(n) is int and n >= 1 for n in sizes)):
         raise _error(path, f"sizes must be a list of at least 2 positive integers, "
                            f"not {_brief(sizes)}")
-    cost = data["cost"]
+    init, dtype, activation, penalty, cost = _extras(path, data.get("fastnet", {}))
+    if cost is None:
+        cost = data["cost"]
     if not isinstance(cost, str) or cost not in BY_CLASS_NAME:
         raise _error(path, f"unknown cost {_brief(cost)}; expected one of "
                            f"{', '.join(BY_CLASS_NAME)}")
-    init, dtype = _extras(path, data.get("fastnet", {}))
+    if data["cost"] not in (cost, book_cost_name(cost, activation)):
+        raise _error(path, f'"cost" {_brief(data["cost"])} does not match the "fastnet" '
+                           f"object's cost {cost} and activation {activation}")
     weights = _layers(path, data["weights"], "weights",
                       [(n, k) for k, n in zip(sizes[:-1], sizes[1:])], sizes)
     biases = _layers(path, data["biases"], "biases", [(n, 1) for n in sizes[1:]], sizes)
 
-    return Model(sizes, weights, biases, cost, init, dtype)
+    return Model(sizes, weights, biases, cost, init, dtype, activation, penalty)
 
 
 def _extras(path, extras):
-    """(init, dtype) from the optional "fastnet" object; the book's defaults when absent."""
+    """(init, dtype, activation, penalty, cost) from the optional "fastnet" object; the book's
+    defaults when absent (cost None: the top-level "cost" says it)."""
     if not isinstance(extras, dict):
         raise _error(path, f'"fastnet" must be a JSON object, not {_brief(extras)}')
     init = extras.get("init", "default")
@@ -97,7 +126,19 @@ def _extras(path, extras):
     if dtype not in DTYPES:
         raise _error(path, f'"fastnet": dtype must be one of {", ".join(DTYPES)}, '
                            f"not {_brief(dtype)}")
-    return init, dtype
+    activation = extras.get("activation", BOOK_ACTIVATION)
+    if activation not in ACTIVATIONS:
+        raise _error(path, f'"fastnet": activation must be one of {", ".join(ACTIVATIONS)}, '
+                           f"not {_brief(activation)}")
+    penalty = extras.get("penalty", "l2")
+    if penalty not in PENALTIES:
+        raise _error(path, f'"fastnet": penalty must be one of {", ".join(PENALTIES)}, '
+                           f"not {_brief(penalty)}")
+    cost = extras.get("cost")
+    if cost is not None and cost not in BY_CLASS_NAME:
+        raise _error(path, f'"fastnet": unknown cost {_brief(cost)}; expected one of '
+                           f'{", ".join(BY_CLASS_NAME)}')
+    return init, dtype, activation, penalty, cost
 
 
 def _layers(path, layers, what, shapes, sizes):

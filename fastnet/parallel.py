@@ -56,13 +56,13 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from . import aligned
-from .blas import _gemm_by_columns
-from .checks import bad_column
+from .config import ACTIVATION, DONE as DONE_COUNT, QUADRATIC, SOFTMAX, STOP, T
+from .gather import _batch_weight, _gather, _upcoming
 from .jit import _jit
-from .kernels import (_activate, _add_gradient, _apply_velocity, _bias_sigmoid,
-                      _first_bad_input, _gather, _output_delta, _times_sigmoid_prime,
-                      _upcoming, _update_bias_chunks)
+from .layers import _backward, _forward, _forward_checked, _forward_output, _output_delta
+from .optimizers import COEFFICIENTS
 from .settings import CHUNK_BYTES, SPINS_BEFORE_YIELD
+from .updates import _accumulate, _finish, _step_constants, _update_bias_chunks
 
 # Slots of the shared int64 array `sync`: the barrier counter and the abort flag (raised
 # when a thread fails or the run is to stop; it releases the others from their barriers), on
@@ -70,8 +70,9 @@ from .settings import CHUNK_BYTES, SPINS_BEFORE_YIELD
 # between calls (thread 0 may train one mini-batch per call).
 _COUNT, _ABORT, _PASSED = 0, 8, 16
 
-# What `_train_part` returns besides the column of a non-finite pixel.
-DONE, ABORTED = -1, -2
+# What `_train_part` returns besides the column of a non-finite input (>= 0): the same codes
+# as `step._train_batches`, and ABORTED when another thread raised the abort flag.
+DONE, STOPPED, ABORTED = -1, -2, -3
 
 
 def _sync_array(threads):
@@ -95,10 +96,12 @@ Shared = namedtuple("Shared", "hidden hidden_delta")
 Shared.__doc__ = """The arrays all threads read and write: ``hidden[l], hidden_delta[l] : (chunks,
 sizes[l+1], c)``, the activations and deltas of the hidden layers (see `_train_part`)."""
 
-Own = namedtuple("Own", "x y out out_delta w0_old")
+Own = namedtuple("Own", "x y sw out out_delta w0_old coef")
 Own.__doc__ = """The arrays of one thread: ``x : (n_in, c)`` F-ordered, one chunk's inputs;
-``y, out, out_delta : (chunks, n_out, c)``, the targets, output activations and output delta;
-``w0_old : (rows, n_in)``, room for the thread's rows of weights[0] (see `_train_part`)."""
+``sw : (c,)``, their weights (empty without sample weights); ``y, out, out_delta : (chunks,
+n_out, c)``, the targets, output activations and output delta; ``w0_old : (rows, n_in)``,
+room for the thread's rows of weights[0] (see `_train_part`); ``coef``, the optimizer's
+constants of a step (`updates._step_constants`)."""
 
 
 def buffers(sizes, m, dtype, threads):
@@ -110,8 +113,10 @@ def buffers(sizes, m, dtype, threads):
                       for _ in range(2)))
     rows = -(-sizes[1] // threads)
     parts = [Own(aligned.empty((sizes[0], c), dtype, order="F"),
-                 *(aligned.empty((chunks, sizes[-1], c), dtype) for _ in range(3)),
-                 aligned.empty((rows, sizes[0]), dtype)) for _ in range(threads)]
+                 aligned.empty((chunks, sizes[-1], c), dtype), aligned.empty(c, dtype),
+                 *(aligned.empty((chunks, sizes[-1], c), dtype) for _ in range(2)),
+                 aligned.empty((rows, sizes[0]), dtype), aligned.zeros(COEFFICIENTS + 1, dtype))
+             for _ in range(threads)]
     return shared, parts
 
 
@@ -175,31 +180,40 @@ def _share(n, part, parts):
 
 
 @_jit
-def _train_part(part, parts, sync, X, labels, index, scale, x, y, out, out_delta, w0_old,
-                hidden, hidden_delta, weights, biases, a, delta, velocity_w, velocity_b,
-                softmax, quadratic, mu, step, decay, decay_rate):
+def _train_part(part, parts, sync, X, targets, weights_data, index, scale, x, y, sw, out,
+                out_delta, w0_old, coef, hidden, hidden_delta, params, state, kinds, hyper,
+                control):
     """Thread `part`'s share of the mini-batches ``index[0:m], index[m:2m], ...``, each in
-    chunks of examples (see the module's docstring).  Returns DONE, ABORTED if it stopped
-    because the abort flag went up, or the column of X whose gathered copy holds an inf or a
-    nan (every thread gathers the same chunk and finds it in the first row of its share of
-    the first layer's products, `kernels._first_bad_input`, before any update of the step; a
-    thread that owns no neuron of the first layer stops at the next barrier).
+    chunks of examples (see the module's docstring).  Returns DONE; STOPPED (thread 0) when
+    ``control[STOP]`` was up after a mini-batch; ABORTED if it stopped because the abort flag
+    went up; or the column of X whose gathered copy holds an inf or a nan (every thread
+    gathers the same chunk and finds it in the first row of its share of the first layer's
+    products, `layers._forward_checked`, before any update of the step; a thread that owns
+    no neuron of the first layer stops at the next barrier).
 
-    A mini-batch of m = chunks * c examples.  Thread-own: ``x : (n_in, c)`` F-ordered, one
-    chunk's inputs; ``y, out, out_delta : (chunks, n_out, c)``, the targets, output
-    activations and output delta; ``w0_old``, room for this thread's rows of weights[0] (used
-    when chunks > 1) (an `Own`).  Shared: ``hidden[l], hidden_delta[l] : (chunks, sizes[l+1],
-    c)`` for the hidden layers (a `Shared`), and the fields of a `kernels.Step` (its ``a`` and
-    ``delta``, the one-thread step's, are not used).
+    A mini-batch of m = chunks * c examples.  Thread-own (an `Own`): ``x : (n_in, c)``
+    F-ordered, one chunk's inputs; ``sw : (c,)`` their weights (or empty); ``y, out,
+    out_delta : (chunks, n_out, c)``, the targets, output activations and output delta;
+    ``w0_old``, room for this thread's rows of weights[0] (used when chunks > 1); ``coef``.
+    Shared: ``hidden[l], hidden_delta[l] : (chunks, sizes[l+1], c)`` for the hidden layers
+    (a `Shared`), and the fields of a `step.Step` after its work arrays.  Thread 0 counts the
+    mini-batches and the optimizer's steps in ``control``; each thread counts its own t.
     """
+    weights, biases = params
+    s1w, s2w, s1b, s2b, grads = state
+    act, softmax, quadratic = kinds[ACTIVATION], kinds[SOFTMAX], kinds[QUADRATIC]
     last = len(weights) - 1
     chunks, c = y.shape[0], y.shape[2]
     m = chunks * c
     r0, r1 = _share(weights[0].shape[0], part, parts)
-    w0, v0 = weights[0][r0:r1], velocity_w[0][r0:r1]
+    w0, v0, u0, g0 = weights[0][r0:r1], s1w[0][r0:r1], s2w[0][r0:r1], grads[0][r0:r1]
     w0_old = w0_old[:r1 - r0]
     passed = sync[_PASSED + part]
+    t = control[T]
     for k in range(0, len(index), m):
+        t += 1
+        constants = _step_constants(hyper, kinds, _batch_weight(weights_data, index[k:k + m]),
+                                    t, coef)
         # The forward passes of later chunks need the first layer's weights as they were
         # before this step, while its update is summed up chunk by chunk.
         w0_forward = w0 if chunks == 1 else w0_old
@@ -207,89 +221,93 @@ def _train_part(part, parts, sync, X, labels, index, scale, x, y, out, out_delta
             w0_old[:] = w0
         for j in range(chunks):
             start = k + j * c
-            _gather(X, labels, index[start:start + c], x, y[j], scale,
+            _gather(X, targets, weights_data, index[start:start + c], x, y[j], sw, scale,
                     _upcoming(index, start + c, c))
-            _gemm_by_columns(w0_forward, x, hidden[0][j][r0:r1])
-            bad = _first_bad_input(x, hidden[0][j][r0:r1])
+            bad = _forward_checked(w0_forward, x, biases[0][r0:r1], hidden[0][j][r0:r1], act)
             if bad >= 0:
                 sync[_ABORT] = 1
                 return index[start + bad]
-            _bias_sigmoid(hidden[0][j][r0:r1], biases[0][r0:r1])
             passed = _barrier(sync, passed, parts)
             if passed < 0:
                 return ABORTED
             for layer in range(1, last):
                 h0, h1 = _share(weights[layer].shape[0], part, parts)
-                _gemm_by_columns(weights[layer][h0:h1], hidden[layer - 1][j],
-                                 hidden[layer][j][h0:h1])
-                _bias_sigmoid(hidden[layer][j][h0:h1], biases[layer][h0:h1])
+                _forward(weights[layer][h0:h1], hidden[layer - 1][j], biases[layer][h0:h1],
+                         hidden[layer][j][h0:h1], act)
                 passed = _barrier(sync, passed, parts)
                 if passed < 0:
                     return ABORTED
-            _gemm_by_columns(weights[last], hidden[last - 1][j], out[j])
-            _activate(out[j], biases[last], softmax)
-            _output_delta(out[j], y[j], out_delta[j], quadratic)
+            _forward_output(weights[last], hidden[last - 1][j], biases[last], out[j], softmax)
+            _output_delta(out[j], y[j], out_delta[j], quadratic, sw)
             d = out_delta[j]
             for layer in range(last, 0, -1):
                 h0, h1 = _share(weights[layer].shape[1], part, parts)
-                _gemm_by_columns(weights[layer][:, h0:h1].T, d, hidden_delta[layer - 1][j][h0:h1])
-                _times_sigmoid_prime(hidden_delta[layer - 1][j][h0:h1],
-                                     hidden[layer - 1][j][h0:h1])
+                _backward(weights[layer][:, h0:h1], d, hidden_delta[layer - 1][j][h0:h1],
+                          hidden[layer - 1][j][h0:h1], act)
                 if layer > 1:
                     passed = _barrier(sync, passed, parts)
                     if passed < 0:
                         return ABORTED
                     d = hidden_delta[layer - 1][j]
             if j < chunks - 1:
-                _add_gradient(w0, v0, hidden_delta[0][j][r0:r1], x.T, mu, step, decay, j == 0)
+                _accumulate(w0, v0, g0, hidden_delta[0][j][r0:r1], x.T, j == 0, constants)
         # Every thread has read the parameters of the layers above for the last time in this
         # step: they can be updated.  The last chunk's share of the first layer's update
         # comes after this barrier: a thread still busy with it holds no one up.
         passed = _barrier(sync, passed, parts)
         if passed < 0:
             return ABORTED
-        _add_gradient(w0, v0, hidden_delta[0][chunks - 1][r0:r1], x.T, mu, step, decay,
-                      chunks == 1)
-        if mu:
-            _apply_velocity(w0, v0, decay_rate)
-        _update_bias_chunks(biases[0][r0:r1], velocity_b[0][r0:r1], hidden_delta[0][:, r0:r1],
-                            mu, step)
+        _accumulate(w0, v0, g0, hidden_delta[0][chunks - 1][r0:r1], x.T, chunks == 1,
+                    constants)
+        _finish(w0, v0, u0, g0, constants, coef)
+        _update_bias_chunks(biases[0][r0:r1], s1b[0][r0:r1], s2b[0][r0:r1],
+                            hidden_delta[0][:, r0:r1], constants, coef)
         for layer in range(last, 0, -1):
             deltas = out_delta if layer == last else hidden_delta[layer]
             h0, h1 = _share(weights[layer].shape[1], part, parts)
-            w, v = weights[layer][:, h0:h1], velocity_w[layer][:, h0:h1]
+            w, v = weights[layer][:, h0:h1], s1w[layer][:, h0:h1]
+            u, g = s2w[layer][:, h0:h1], grads[layer][:, h0:h1]
             for j in range(chunks):
-                _add_gradient(w, v, deltas[j], hidden[layer - 1][j][h0:h1].T, mu, step, decay,
-                              j == 0)
-            if mu:
-                _apply_velocity(w, v, decay_rate)
+                _accumulate(w, v, g, deltas[j], hidden[layer - 1][j][h0:h1].T, j == 0,
+                            constants)
+            _finish(w, v, u, g, constants, coef)
             h0, h1 = _share(weights[layer].shape[0], part, parts)
-            _update_bias_chunks(biases[layer][h0:h1], velocity_b[layer][h0:h1],
-                                deltas[:, h0:h1], mu, step)
+            _update_bias_chunks(biases[layer][h0:h1], s1b[layer][h0:h1], s2b[layer][h0:h1],
+                                deltas[:, h0:h1], constants, coef)
+        if part == 0:
+            control[T] = t
+            control[DONE_COUNT] += 1
+            if control[STOP]:
+                sync[_ABORT] = 1  # the others stop at their next barrier, before updating
+                return STOPPED
     sync[_PASSED + part] = passed
     return DONE
 
 
-def train_batches(X, labels, index, scale, shared, parts, step, on_batch=None):
-    """`kernels._train_batches` on ``len(parts)`` threads; the calling thread is thread 0.
+def train_batches(X, targets, weights_data, index, scale, shared, parts, step,
+                  on_batch=None):
+    """`step._train_batches` on ``len(parts)`` threads; the calling thread is thread 0.
 
     shared: a `Shared` and parts: one `Own` per thread (see `buffers`); step: the
-    `kernels.Step`, passed to `_train_part` field by field, as the kernels take it.  With
-    `on_batch`, thread 0 returns to Python after each of its mini-batches to call it (the
-    others wait for it at their next barrier); a true result stops all threads before the
-    next mini-batch changes any parameter, and is returned.  An exception in any thread stops
-    all of them and is raised here; an inf or a nan in X raises `checks.NonFiniteColumn`
-    (the parameters are then part-way through a step: the caller restores them).
+    `step.Step`, whose fields after its work arrays `_train_part` takes.  Returns DONE,
+    STOPPED (``step.control[STOP]`` was up after a mini-batch, or `on_batch` returned true:
+    all threads stop before the next mini-batch changes any parameter), or the column of X
+    that holds an inf or a nan (the parameters are then part-way through a step: the caller
+    restores them).  With `on_batch`, thread 0 returns to Python after each of its
+    mini-batches to call it (the others wait for it at their next barrier).  An exception in
+    any thread stops all of them and is raised here.
     """
     sync = _sync_array(len(parts))
     failures = []
+    results = [DONE] * len(parts)
+    fields = (step.params, step.state, step.kinds, step.hyper, step.control)
+    if not weights_data.size:  # no weights to gather: the output deltas are not weighted
+        parts = [own._replace(sw=own.sw[:0]) for own in parts]
 
     def run(part, index):
         try:
-            result = _train_part(part, len(parts), sync, X, labels, index, scale,
-                                 *parts[part], *shared, *step)
-            if result >= 0:
-                raise bad_column(X, int(result), step.weights[0].dtype)
+            results[part] = _train_part(part, len(parts), sync, X, targets, weights_data,
+                                        index, scale, *parts[part], *shared, *fields)
         except BaseException as exc:  # the others must stop waiting for this thread
             sync[_ABORT] = 1
             failures.append(exc)
@@ -299,7 +317,6 @@ def train_batches(X, labels, index, scale, shared, parts, step, on_batch=None):
                for part in range(1, len(parts))]
     for helper in helpers:
         helper.start()
-    stopped = False
     try:
         if on_batch is None:
             run(0, index)
@@ -307,10 +324,10 @@ def train_batches(X, labels, index, scale, shared, parts, step, on_batch=None):
             m = parts[0].y.shape[0] * parts[0].y.shape[2]  # chunks * examples per chunk
             for k in range(0, len(index), m):
                 run(0, index[k:k + m])
-                if failures:
+                if failures or results[0] != DONE:
                     break
                 if on_batch():
-                    stopped = True
+                    results[0] = STOPPED
                     sync[_ABORT] = 1  # the helpers stop at their first barrier, before updating
                     break
         for helper in helpers:
@@ -322,11 +339,14 @@ def train_batches(X, labels, index, scale, shared, parts, step, on_batch=None):
         raise
     if failures:
         raise failures[0]
-    return stopped
+    found = [r for r in results if r >= 0]
+    return found[0] if found else results[0]
 
 
-def load_kernels(X, labels, scale, shared, parts, step):
+def load_kernels(X, targets, weights_data, scale, shared, parts, step):
     """Compile (or load from numba's cache) `_train_part` for these arguments' types, by
     running thread 0's share of no mini-batch (see `fastnet.train.load_kernels`)."""
-    _train_part(0, len(parts), _sync_array(len(parts)), X, labels, np.empty(0, np.int64),
-                scale, *parts[0], *shared, *step)
+    own = parts[0] if weights_data.size else parts[0]._replace(sw=parts[0].sw[:0])
+    _train_part(0, len(parts), _sync_array(len(parts)), X, targets, weights_data,
+                np.empty(0, np.int64), scale, *own, *shared, step.params, step.state,
+                step.kinds, step.hyper, step.control)

@@ -16,14 +16,29 @@ Two departures from the book's code, neither of which changes the arithmetic of 
   shuffled by ``rng.permutation(n)``; mini-batch ``k`` is the examples
   ``perm[k*m : (k+1)*m]``, the last one possibly shorter, as the book's slicing gives.
 
-`Network2` also carries the chapter-3 exercises that fastnet implements (momentum and a
-softmax output with log-likelihood cost), so that they have an oracle too.
+`Network2` also carries the chapter-3 exercises and what fastnet adds beyond the book, so
+that each has an oracle too: other hidden neurons (tanh, ReLU, identity; the forward forms of
+`fastnet.activations`, the derivatives written here from z), the L1 penalty, momentum, Nesterov
+momentum and Adam (`Optimizer`), a softmax output with log-likelihood cost, per-example
+weights and target matrices.
 """
 
 import numpy as np
 
-from .activations import sigmoid, sigmoid_prime, softmax  # noqa: F401  (shared pure functions)
+from .activations import ACTIVATIONS, sigmoid, sigmoid_prime, softmax  # noqa: F401
 from .costs import QuadraticCost, get_cost
+
+# The derivative of each activation, from the weighted input z, per example: the oracle's own
+# (the engine's is written from the output a, `fastnet.activations`).  ReLU's is 0 at 0.
+DERIVATIVES = {
+    "sigmoid": sigmoid_prime,
+    "tanh": lambda z: 1.0 - np.tanh(z) ** 2,
+    "relu": lambda z: (z > 0).astype(np.float64),
+    "identity": lambda z: np.ones_like(z, dtype=np.float64),
+}
+
+# Each penalty's gradient dP/dw (L2: P = w^2/2; L1: P = |w|, sgn(0) = 0).
+PENALTY_GRADIENTS = {"l2": lambda w: w, "l1": np.sign}
 
 
 def vectorized_result(j, k=10):
@@ -43,11 +58,20 @@ class Network:
         self.biases = [rng.standard_normal((y, 1)) for y in sizes[1:]]
         self.weights = [rng.standard_normal((y, x)) for x, y in zip(sizes[:-1], sizes[1:])]
 
+    activation = "sigmoid"
+
+    def hidden_activation(self, z):
+        return ACTIVATIONS[self.activation].numpy(z)
+
+    def hidden_derivative(self, z):
+        return DERIVATIVES[self.activation](z)
+
     def feedforward(self, a):
         """Output for the column ``a : (n_in, 1)``."""
         for layer, (b, w) in enumerate(zip(self.biases, self.weights)):
             z = np.dot(w, a) + b
-            a = self.output_activation(z) if layer == len(self.weights) - 1 else sigmoid(z)
+            a = (self.output_activation(z) if layer == len(self.weights) - 1 else
+                 self.hidden_activation(z))
         return a
 
     def SGD(self, training_data, epochs, mini_batch_size, eta):
@@ -66,13 +90,19 @@ class Network:
         self.weights = [w - (eta / m) * nw for w, nw in zip(self.weights, nabla_w)]
         self.biases = [b - (eta / m) * nb for b, nb in zip(self.biases, nabla_b)]
 
-    def summed_gradients(self, X, y, index):
-        """The gradients of the examples ``index``, one backprop each, added up."""
+    def summed_gradients(self, X, y, index, sample_weight=None):
+        """The gradients of the examples ``index``, one backprop each, added up (each times
+        its weight, with ``sample_weight``).  ``y``: int labels, or a target matrix whose
+        column i is example i's target."""
         nabla_b = [np.zeros(b.shape) for b in self.biases]
         nabla_w = [np.zeros(w.shape) for w in self.weights]
         for i in index:
-            delta_nabla_b, delta_nabla_w = self.backprop(
-                X[:, [i]].astype(np.float64), vectorized_result(y[i], self.sizes[-1]))
+            target = (np.asarray(y[:, [i]], np.float64) if np.ndim(y) == 2 else
+                      vectorized_result(y[i], self.sizes[-1]))
+            delta_nabla_b, delta_nabla_w = self.backprop(X[:, [i]].astype(np.float64), target)
+            if sample_weight is not None:
+                delta_nabla_b = [sample_weight[i] * d for d in delta_nabla_b]
+                delta_nabla_w = [sample_weight[i] * d for d in delta_nabla_w]
             nabla_b = [nb + dnb for nb, dnb in zip(nabla_b, delta_nabla_b)]
             nabla_w = [nw + dnw for nw, dnw in zip(nabla_w, delta_nabla_w)]
         return nabla_b, nabla_w
@@ -97,13 +127,14 @@ class Network:
             z = np.dot(w, activation) + b
             zs.append(z)
             last = layer == len(self.weights) - 1
-            activation = self.output_activation(z) if last else sigmoid(z)
+            activation = self.output_activation(z) if last else self.hidden_activation(z)
             activations.append(activation)
         delta = self.output_delta(zs[-1], activations[-1], y)
         nabla_b[-1] = delta
         nabla_w[-1] = np.dot(delta, activations[-2].transpose())
         for layer in range(2, self.num_layers):
-            delta = np.dot(self.weights[-layer + 1].transpose(), delta) * sigmoid_prime(zs[-layer])
+            delta = (np.dot(self.weights[-layer + 1].transpose(), delta)
+                     * self.hidden_derivative(zs[-layer]))
             nabla_b[-layer] = delta
             nabla_w[-layer] = np.dot(delta, activations[-layer - 1].transpose())
         return nabla_b, nabla_w
@@ -120,53 +151,108 @@ class Network:
 
 
 class Network2(Network):
-    """network2.py: L2-regularized SGD, scaled initial weights, a choice of cost.
+    """network2.py: regularized SGD, scaled initial weights, a choice of cost, and more.
 
     ``cost`` is "cross-entropy" (the book's default: output delta a - y on sigmoids),
     "quadratic" or "log-likelihood" (a softmax output layer, output delta a - y; a chapter-3
     exercise).  ``init="default"`` draws weights from N(0, 1/n_in), ``"large"`` from N(0, 1).
-    ``mu`` adds momentum (another chapter-3 exercise): ``v <- mu*v - eta*grad; w <- w + v``.
+    ``activation`` is the hidden neurons' (`DERIVATIVES` names them); ``penalty`` "l2" (the
+    book's weight decay) or "l1".  Training takes an ``optimizer`` (`Optimizer`: "sgd", with
+    momentum ``mu``, "nesterov" or "adam").
 
     The original notebook's Network2 applied a softmax to the output layer when predicting.
     The softmax is monotonic, so the argmax, and with it every accuracy, is the same as
     without it; `predict` applies it anyway to stay faithful.
     """
 
-    def __init__(self, sizes, rng, cost="cross-entropy", init="default"):
+    def __init__(self, sizes, rng, cost="cross-entropy", init="default", activation="sigmoid",
+                 penalty="l2"):
         self.num_layers = len(sizes)
         self.sizes = list(sizes)
         self.rng = rng
         self.cost = get_cost(cost)
+        self.activation = activation
+        self.penalty = penalty
         self.biases = [rng.standard_normal((y, 1)) for y in sizes[1:]]
         self.weights = [rng.standard_normal((y, x)) / (np.sqrt(x) if init == "default" else 1.0)
                         for x, y in zip(sizes[:-1], sizes[1:])]
-        self.velocity_w = [np.zeros(w.shape) for w in self.weights]
-        self.velocity_b = [np.zeros(b.shape) for b in self.biases]
+        self.optimizer = None
 
-    def SGD(self, training_data, epochs, mini_batch_size, eta, lmbda=0.0, mu=0.0):
-        """Mini-batch SGD with L2 weight decay; n in the decay term is the training-set size."""
+    def SGD(self, training_data, epochs, mini_batch_size, eta, lmbda=0.0, mu=0.0,
+            optimizer="sgd", betas=(0.9, 0.999), epsilon=1e-8, sample_weight=None, n=None):
+        """Mini-batch SGD; n in the penalty is the training-set size (``n=0``: each
+        mini-batch's weight instead, scikit-learn's alpha)."""
         X, y = training_data
-        n = X.shape[1]
+        size = X.shape[1]
         for _ in range(epochs):
-            perm = self.rng.permutation(n)
-            for k in range(0, n, mini_batch_size):
-                self.update_mini_batch(X, y, perm[k:k + mini_batch_size], eta, lmbda, n, mu)
+            perm = self.rng.permutation(size)
+            for k in range(0, size, mini_batch_size):
+                self.update_mini_batch(X, y, perm[k:k + mini_batch_size], eta, lmbda,
+                                       size if n is None else n, mu, optimizer, betas, epsilon,
+                                       sample_weight)
 
-    def update_mini_batch(self, X, y, index, eta, lmbda=0.0, n=1, mu=0.0):
-        """``w <- (1 - eta*lmbda/n) w - (eta/m) sum of grads``; biases are not decayed."""
-        nabla_b, nabla_w = self.summed_gradients(X, y, index)
-        m = len(index)
-        if mu == 0.0:
-            self.weights = [(1 - eta * (lmbda / n)) * w - (eta / m) * nw
+    def update_mini_batch(self, X, y, index, eta, lmbda=0.0, n=1, mu=0.0, optimizer="sgd",
+                          betas=(0.9, 0.999), epsilon=1e-8, sample_weight=None):
+        """One step on the examples ``index``, with the gradient of the regularized cost,
+        ``(1/total) sum of grads + (lmbda/n) dP/dw``, total the number of the examples (or
+        the sum of their weights), n = total when 0."""
+        nabla_b, nabla_w = self.summed_gradients(X, y, index, sample_weight)
+        total = len(index) if sample_weight is None else float(np.sum(sample_weight[index]))
+        n = total if n == 0 else n
+        penalty = PENALTY_GRADIENTS[self.penalty]
+        if optimizer == "sgd" and mu == 0.0:
+            # The book's form: w <- (1 - eta*lmbda/n) w - (eta/m) sum of grads, for L2.
+            self.weights = [w - eta * (lmbda / n) * penalty(w) - (eta / total) * nw
                             for w, nw in zip(self.weights, nabla_w)]
-            self.biases = [b - (eta / m) * nb for b, nb in zip(self.biases, nabla_b)]
+            self.biases = [b - (eta / total) * nb for b, nb in zip(self.biases, nabla_b)]
             return
-        # The gradient of the regularized cost is (lmbda/n) w + (1/m) sum of grads.
-        self.velocity_w = [mu * v - eta * (lmbda / n) * w - (eta / m) * nw
-                           for v, w, nw in zip(self.velocity_w, self.weights, nabla_w)]
-        self.velocity_b = [mu * v - (eta / m) * nb for v, nb in zip(self.velocity_b, nabla_b)]
-        self.weights = [w + v for w, v in zip(self.weights, self.velocity_w)]
-        self.biases = [b + v for b, v in zip(self.biases, self.velocity_b)]
+        if self.optimizer is None or self.optimizer.name != optimizer:
+            self.optimizer = Optimizer(optimizer, self.weights + self.biases, eta, mu, betas,
+                                       epsilon)
+        grads = ([nw / total + (lmbda / n) * penalty(w)
+                  for w, nw in zip(self.weights, nabla_w)] +
+                 [nb / total for nb in nabla_b])
+        self.optimizer.eta = eta
+        params = self.optimizer.step(self.weights + self.biases, grads)
+        k = len(self.weights)
+        self.weights, self.biases = params[:k], params[k:]
 
     def predict(self, x):
         return int(np.argmax(softmax(self.feedforward(x))))
+
+
+class Optimizer:
+    """The optimizers, one parameter array at a time, as PyTorch and scikit-learn state them.
+
+    ``step(params, grads)`` returns the new parameters, given the gradients of the regularized
+    cost (the mean over the mini-batch plus the penalty's), and updates the state:
+
+    - "sgd": v <- mu v - eta g; p <- p + v;
+    - "nesterov": v <- mu v - eta g; p <- p + mu v - eta g;
+    - "adam" (torch.optim.Adam): t <- t + 1; m <- b1 m + (1 - b1) g; s <- b2 s + (1 - b2) g^2;
+      p <- p - eta/(1 - b1^t) * m / (sqrt(s)/sqrt(1 - b2^t) + epsilon).
+    """
+
+    def __init__(self, name, params, eta, mu=0.0, betas=(0.9, 0.999), epsilon=1e-8):
+        self.name, self.eta, self.mu, self.betas, self.epsilon = name, eta, mu, betas, epsilon
+        self.v = [np.zeros(p.shape) for p in params]
+        self.s = [np.zeros(p.shape) for p in params]
+        self.t = 0
+
+    def step(self, params, grads):
+        eta, mu = self.eta, self.mu
+        if self.name == "sgd":
+            self.v = [mu * v - eta * g for v, g in zip(self.v, grads)]
+            return [p + v for p, v in zip(params, self.v)]
+        if self.name == "nesterov":
+            self.v = [mu * v - eta * g for v, g in zip(self.v, grads)]
+            return [p + mu * v - eta * g for p, v, g in zip(params, self.v, grads)]
+        if self.name == "adam":
+            b1, b2 = self.betas
+            self.t += 1
+            self.v = [b1 * m + (1 - b1) * g for m, g in zip(self.v, grads)]
+            self.s = [b2 * s + (1 - b2) * g * g for s, g in zip(self.s, grads)]
+            c1, c2 = 1 - b1 ** self.t, 1 - b2 ** self.t
+            return [p - (eta / c1) * m / (np.sqrt(s) / np.sqrt(c2) + self.epsilon)
+                    for p, m, s in zip(params, self.v, self.s)]
+        raise ValueError(f"unknown optimizer {self.name!r}")

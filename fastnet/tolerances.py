@@ -18,6 +18,13 @@ CROSSCHECK_ATOL = 1e-10
 SIGMOID_RTOL = {"float64": 2 * 2.220446049250313e-16, "float32": 2 * 1.1920929e-07}
 SIGMOID_ATOL = {"float64": 1e-300, "float32": 1e-37}
 
+# The numba tanh (`fastexp._tanh`: -expm1(-2|x|) / (2 + expm1(-2|x|)), with expm1 from the same
+# reduction and polynomial as the exp, its small arguments exact to the relative precision)
+# vs an exact (long double) tanh: at most 1.82 ulp (float64) and 1.55 ulp (float32) relative
+# error, measured on 3e5 points per dtype over [-30, 30] and log-uniform in magnitude down to
+# 1e-300 (float32: 1e-35).  Bound: 2 ulps.
+TANH_RTOL = SIGMOID_RTOL
+
 # Backprop vs central differences of the cost, with step h = 1e-6 in float64: the truncation
 # error is O(h^2) and the rounding error O(eps / h) ~ 1e-10, relative to the gradient.
 GRADCHECK_RTOL = 1e-6

@@ -1,24 +1,40 @@
 """The epoch loop of SGD: shuffling, the compiled mini-batches, monitoring, divergence, stops.
 
 `Network.SGD` checks its arguments and hands them to `sgd`, which runs the epochs: each
-shuffles the training set (`order`), runs its mini-batches through the compiled step
-(`kernels._train_batches`, or `parallel.train_batches` on several threads) with BLAS on one
-thread, measures what is monitored (`MONITORS`), restores the parameters of the last finite
-epoch if the run diverged (`DivergenceError`), records a `History` and consults the `StopRule`.
+shuffles the training set (or takes the caller's ``order``), runs its mini-batches through the
+compiled step (`step._train_batches`, or `parallel.train_batches` on several threads) with
+BLAS on one thread, measures what is monitored (`MONITORS`, on the same thread policy),
+restores the parameters and optimizer state of the last finite epoch if the run diverged
+(`DivergenceError`), records a `History` and consults the `StopRule`.
 
-Shapes: ``X : (n_in, n)`` (F-ordered is fastest), integer labels ``y : (n,)``; an epoch's
-order is an int64 index array ``(n,)``.
+Ctrl-C: the compiled epoch runs in a worker thread while the calling (main) thread waits; a
+KeyboardInterrupt there asks the epoch to stop after the current mini-batch (``control[STOP]``,
+which the compiled loop polls), and the run ends with ``History.stopped == "interrupted"``, the
+network as it was after that mini-batch.  A second Ctrl-C aborts at once.  Off the main thread
+(where Python delivers no KeyboardInterrupt) the epoch runs in the calling thread.
+
+Shapes: ``X : (n_in, n)`` (F-ordered is fastest), integer labels ``y : (n,)`` or targets
+``(n_out, n)``; an epoch's order is an int64 index array ``(n,)``.
 """
 
-import contextlib
 import math
+import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import replace
 
 import numpy as np
 
-from . import blas, kernels, parallel
+from . import blas, evaluation, parallel
 from .checks import NonFiniteColumn, bad_column, check_order
+from .config import DONE, STOP, T
+from .config import control as new_control
+from .history import History
+from .step import STOPPED, _train_batches, make_step
+
+__all__ = ["DivergenceError", "History", "NoImprovement", "StopRule", "MONITORS", "sgd"]
+
+# How often the waiting thread looks up from the epoch (a progress report, a Ctrl-C).
+POLL_SECONDS = 0.1
 
 
 class DivergenceError(FloatingPointError):
@@ -31,37 +47,6 @@ class DivergenceError(FloatingPointError):
     def __init__(self, message, history):
         super().__init__(message)
         self.history = history
-
-
-@dataclass
-class History:
-    """Per-epoch record of a run.
-
-    The first four lists are network2.py's return values (costs, and accuracies as counts of
-    correct examples; a list stays empty when it is not monitored), then the seconds each
-    epoch took and the learning rate it ran at.  Iterating gives the four lists and the
-    seconds, so ``ec, ea, tc, ta, secs = net.SGD(...)`` reads like the book.
-
-    ``stopped`` says why the run ended: "completed", "early stopping", "schedule" (the
-    learning rate fell below eta0/128) or "interrupted".
-    """
-
-    evaluation_cost: list = field(default_factory=list)
-    evaluation_accuracy: list = field(default_factory=list)
-    training_cost: list = field(default_factory=list)
-    training_accuracy: list = field(default_factory=list)
-    seconds: list = field(default_factory=list)
-    eta: list = field(default_factory=list)
-    stopped: str = "completed"
-
-    def __iter__(self):
-        return iter((self.evaluation_cost, self.evaluation_accuracy, self.training_cost,
-                     self.training_accuracy, self.seconds))
-
-    @property
-    def epochs(self):
-        """Number of completed epochs."""
-        return len(self.seconds)
 
 
 class NoImprovement:
@@ -122,84 +107,99 @@ class StopRule:
 # What can be monitored after an epoch: the name of the `History` list it fills -> how it is
 # measured, ``f(net, training_data, evaluation_data, lmbda)``.
 MONITORS = {
-    "training_cost": lambda net, train, evaluation, lmbda: net._total_cost(*train, lmbda),
-    "training_accuracy": lambda net, train, evaluation, lmbda: net._accuracy(*train),
-    "evaluation_cost": lambda net, train, evaluation, lmbda: net._total_cost(*evaluation, lmbda),
-    "evaluation_accuracy": lambda net, train, evaluation, lmbda: net._accuracy(*evaluation),
+    "training_cost": lambda net, train, other, lmbda: evaluation.total_cost(net, *train, lmbda),
+    "training_accuracy": lambda net, train, other, lmbda: evaluation.correct(net, *train),
+    "evaluation_cost": lambda net, train, other, lmbda: evaluation.total_cost(net, *other, lmbda),
+    "evaluation_accuracy": lambda net, train, other, lmbda: evaluation.correct(net, *other),
 }
 
 
-def sgd(net, training_data, epochs, m, eta, lmbda=0.0, evaluation_data=None, monitor=(),
-        mu=0.0, stop_rule=None, on_batch=None, on_epoch=None, threads=1, order=None):
-    """Train ``net`` for ``epochs`` epochs of mini-batches of m; returns a `History`.
+def sgd(net, training_data, config, *, epochs, mini_batch_size, evaluation_data=None,
+        monitor=(), stop_rule=None, on_batch=None, on_epoch=None, threads=1, order=None,
+        sample_weight=None, progress=None):
+    """Train ``net`` (a `fastnet.Network`) for ``epochs`` epochs of mini-batches; returns a
+    `History`.
 
-    The arguments are `Network.SGD`'s, already checked (see `_epochs`).  An inf or a nan
+    ``config`` is the run's `fastnet.config.TrainConfig`; the other arguments are
+    `Network.SGD`'s, already checked (see `_epochs`); ``sample_weight`` (n,) in the network's
+    dtype or None; ``progress(epoch, done, total)``, if given, is called from the waiting
+    thread every `POLL_SECONDS` with the mini-batches done of the epoch.  An inf or a nan
     found in the data as they are read (`checks.NonFiniteColumn`) puts back everything the
-    run changed, parameters, velocities and the generator's state, and is raised naming the
-    data (both found in the first layer's products: `kernels._first_bad_input` in the
-    compiled step, `checks.check_columns` in evaluation).
+    run changed, parameters, optimizer state and the generator's state, and is raised naming
+    the data.
     """
-    state = _state(net)
+    state = net.state
+    saved = state.snapshot(), net.rng.bit_generator.state
     try:
         if epochs:
-            load_kernels(net, training_data, m, threads)
-        return _epochs(net, training_data, epochs, m, eta, lmbda, evaluation_data, monitor,
-                       mu, stop_rule, on_batch, on_epoch, threads, order)
+            load_kernels(net, training_data, config, mini_batch_size, threads, sample_weight)
+        return _epochs(net, training_data, config, epochs, mini_batch_size, evaluation_data,
+                       monitor, stop_rule, on_batch, on_epoch, threads, order, sample_weight,
+                       progress)
     except NonFiniteColumn as exc:
-        _set_state(net, state)
+        state.restore(saved[0])
+        net.rng.bit_generator.state = saved[1]
         raise NonFiniteColumn(exc.column, exc.what or "training_data", exc.beyond) from None
 
 
-def _epochs(net, training_data, epochs, m, eta, lmbda, evaluation_data, monitor, mu,
-            stop_rule, on_batch, on_epoch, threads, order):
+def _epochs(net, training_data, config, epochs, m, evaluation_data, monitor, stop_rule,
+            on_batch, on_epoch, threads, order, sample_weight, progress):
     """The epochs of `sgd`.
 
-    The arguments are `Network.SGD`'s, already checked; ``monitor`` is a sequence of
-    `MONITORS` names, ``stop_rule`` a `StopRule` (or None).  ``order(epoch)`` gives the
-    epoch's order of the examples, an array of indices into the columns of the training set
-    (checked by `checks.check_order`; a column may be left out or repeated, and n, in the
-    mini-batches and the L2 decay alike, is their number), cut into mini-batches
-    ``order[0:m], order[m:2m], ...``, the last one possibly shorter; by default
+    ``monitor`` is a sequence of `MONITORS` names, ``stop_rule`` a `StopRule` (or None).
+    ``order(epoch)`` gives the epoch's order of the examples, an array of indices into the
+    columns of the training set (checked by `checks.check_order`; a column may be left out or
+    repeated, and n, in the mini-batches and the penalty alike, is their number), cut into
+    mini-batches ``order[0:m], order[m:2m], ...``, the last one possibly shorter; by default
     ``net.rng.permutation(n)``.
     """
     X, y = training_data
     # In the network's dtype: a float64 factor would make the float32 gather convert every
     # pixel through float64 (twice as slow, docs/benchmarks.md).
     scale = net.dtype.type(1 / 256 if X.dtype == np.uint8 else 1.0)
+    weights = sample_weight if sample_weight is not None else np.empty(0, net.dtype)
     history = History()
-    saved = net._snapshot()
+    state = net.state
+    saved = state.snapshot()
+    kinds = config.kinds(net.activation, net.cost, net.penalty)
+    eta = config.eta
     for epoch in range(epochs):
         start = time.perf_counter()
         perm = (net.rng.permutation(X.shape[1]) if order is None else
                 check_order(order(epoch), X.shape[1]))
         n = len(perm)
-        # A diverging run overflows in the products; it is caught below, not warned about.
-        # The full mini-batches are one call, the shorter last one, if any, a second.
-        full = n - n % m
-        with np.errstate(over="ignore", invalid="ignore"), blas.one_thread():
-            interrupted = _train_batches(net, X, y, perm[:full], m, scale, eta, lmbda, n, mu,
-                                         threads, on_batch)
-            if full < n and not interrupted:
-                interrupted = _train_batches(net, X, y, perm[full:], n - full, scale, eta,
-                                             lmbda, n, mu, 1, on_batch)
+        # n, what lmbda is divided by: the epoch's number of examples, as in the book, unless
+        # the config says otherwise.
+        run = replace(config, eta=eta, n=float(n) if config.n is None else config.n)
+        epoch_run = _EpochRun(net, X, y, weights, scale, run, kinds, threads, on_batch,
+                              progress, epoch)
+        try:
+            interrupted = epoch_run(perm, m)
+        except KeyboardInterrupt:
+            interrupted = True  # a Ctrl-C that reached Python between mini-batches
         if interrupted:
             history.stopped = "interrupted"
             break
         seconds = time.perf_counter() - start
-        monitored, problem = _monitor(net, training_data, evaluation_data, lmbda, monitor,
-                                      threads)
+        try:
+            monitored, problem = _monitor(net, training_data, evaluation_data, config.lmbda,
+                                          monitor, threads)
+        except KeyboardInterrupt:
+            history.stopped = "interrupted"
+            break
         if problem:
-            net._restore(saved)
+            state.restore(saved)
             restored = (f"the end of epoch {epoch - 1}" if epoch else
                         "their values before this run")
+            what = "parameters and optimizer state" if state.slots else "parameters"
             raise DivergenceError(f"training diverged in epoch {epoch}: {problem} "
-                                  f"(eta={eta:g} is probably too large); parameters restored "
-                                  f"to {restored}", history)
+                                  f"(eta={eta:g} is probably too large); {what} restored to "
+                                  f"{restored}", history)
         history.seconds.append(seconds)
         history.eta.append(eta)
         for key, value in monitored.items():
             getattr(history, key).append(value)
-        saved = net._snapshot()
+        saved = state.snapshot()
         if on_epoch is not None:
             on_epoch(epoch, history)
         if stop_rule is not None and stop_rule.active:
@@ -210,15 +210,109 @@ def _epochs(net, training_data, epochs, m, eta, lmbda, evaluation_data, monitor,
     return history
 
 
+class _EpochRun:
+    """One epoch's mini-batches, ``perm`` cut into runs of m: the full ones in one compiled
+    call, a shorter last one in a second; called, returns True if the epoch was stopped
+    (Ctrl-C, or ``on_batch``) before its end."""
+
+    def __init__(self, net, X, y, weights, scale, config, kinds, threads, on_batch, progress,
+                 epoch):
+        self.net, self.X, self.y, self.weights, self.scale = net, X, y, weights, scale
+        self.config, self.kinds, self.threads = config, kinds, threads
+        self.on_batch, self.progress, self.epoch = on_batch, progress, epoch
+        self.control = new_control()
+
+    def __call__(self, perm, m):
+        n = len(perm)
+        full = n - n % m
+        self.total = -(-n // m)
+        # A diverging run overflows in the products; it is caught after the epoch, not
+        # warned about.
+        with np.errstate(over="ignore", invalid="ignore"), blas.one_thread():
+            stopped = self._batches(perm[:full], m, self.threads)
+            if full < n and not stopped:
+                stopped = self._batches(perm[full:], n - full, 1)
+        return stopped
+
+    def _batches(self, index, m, threads):
+        """The mini-batches of size m that ``index`` cuts the data into, on `threads` threads;
+        True if they were stopped before the end."""
+        if not len(index):
+            return False
+        state, weighted = self.net.state, self.weights.size > 0
+        step = make_step(state, self.config, self.kinds, m, weighted, self.control)
+        if threads > 1:
+            buffers = state.workspace(m).parallel(state.sizes, threads)
+
+            def call(index, on_batch=None):
+                return parallel.train_batches(self.X, self.y, self.weights, index, self.scale,
+                                              *buffers, step, on_batch)
+        else:
+            def call(index, on_batch=None):
+                return _train_batches(self.X, self.y, self.weights, index, self.scale, *step)
+        try:
+            if self.on_batch is None:
+                result = self._waiting(lambda: call(index))
+            elif threads > 1:
+                result = call(index, self.on_batch)
+            else:
+                result = -1
+                for k in range(0, len(index), m):
+                    result = call(index[k:k + m])
+                    if result >= 0:
+                        break
+                    if self.on_batch():
+                        result = STOPPED
+                        break
+        finally:
+            state.t = int(self.control[T])  # the optimizer's steps, all taken
+        if result >= 0:
+            raise bad_column(self.X, int(result), self.net.dtype)
+        return result == STOPPED
+
+    def _waiting(self, call):
+        """``call()`` (compiled, without the GIL) in a worker thread while this thread waits,
+        reporting progress and turning a first Ctrl-C into a stop request (see the module);
+        in the calling thread when that is not the main thread."""
+        if threading.current_thread() is not threading.main_thread():
+            return call()
+        outcome = []
+
+        def work():
+            try:
+                outcome.append((True, call()))
+            except BaseException as exc:  # raised again in the waiting thread
+                outcome.append((False, exc))
+
+        worker = threading.Thread(target=work, name="fastnet-epoch", daemon=True)
+        worker.start()
+        interrupted = False
+        while worker.is_alive():
+            try:
+                worker.join(POLL_SECONDS)
+                if self.progress is not None and worker.is_alive():
+                    self.progress(self.epoch, int(self.control[DONE]), self.total)
+            except KeyboardInterrupt:
+                if interrupted:
+                    raise  # a second Ctrl-C: at once (the worker stops after its mini-batch)
+                interrupted = True
+                self.control[STOP] = 1
+        ok, value = outcome[0]
+        if not ok:
+            raise value
+        return value
+
+
 def _monitor(net, training_data, evaluation_data, lmbda, monitor, threads):
     """``(monitored, problem)``: the values of the `MONITORS` asked for, by name, and None,
     or a sentence saying what is no longer finite."""
     monitored = {}
-    # On several threads, monitoring keeps BLAS on one thread too: OpenBLAS's threads spin
-    # for ~0.1 s after a multi-threaded product, and would take a core from the next epoch's
-    # threads (docs/benchmarks.md).
-    with blas.one_thread() if threads > 1 else contextlib.nullcontext():
-        if not net._parameters_finite():
+    # Scoring keeps training's thread policy: BLAS on one thread per training thread.  On a
+    # machine where another process keeps a core busy, BLAS's own threads made 5 monitored
+    # epochs 4-30x slower; and after a multi-threaded product, OpenBLAS's threads spin for
+    # ~0.1 s, taking a core from the next epoch's threads (docs/benchmarks.md).
+    with blas.threads(threads):
+        if not net.state.parameters_finite():
             return monitored, "the weights are no longer finite"
         for name in MONITORS:
             if name in monitor:
@@ -230,71 +324,23 @@ def _monitor(net, training_data, evaluation_data, lmbda, monitor, threads):
     return monitored, (None if all(map(math.isfinite, costs)) else "the cost is no longer finite")
 
 
-def _train_batches(net, X, y, index, m, scale, eta, lmbda, n, mu, threads=1, on_batch=None):
-    """SGD steps on the mini-batches of size m that ``index`` cuts ``(X, y)`` into, on
-    `threads` threads, calling ``on_batch()`` after each if given; returns True if on_batch
-    asked to stop.  Without on_batch, one compiled call does them all: at mini-batch 10,
-    returning to Python after each costs more than the step."""
-    ws = net._workspace(m)
-    step = kernels.make_step(net, m, eta, lmbda, n, mu)
-    if threads > 1:
-        return parallel.train_batches(X, y, index, scale, *ws.parallel(net.sizes, threads),
-                                      step, on_batch)
-    if on_batch is None:
-        _raise_if_found(X, kernels._train_batches(X, y, index, scale, ws.x, ws.y, *step),
-                        net.dtype)
-        return False
-    for k in range(0, len(index), m):
-        _raise_if_found(X, kernels._train_batches(X, y, index[k:k + m], scale, ws.x, ws.y,
-                                                  *step), net.dtype)
-        if on_batch():
-            return True
-    return False
-
-
-def _raise_if_found(X, column, dtype):
-    """`kernels._train_batches` returns -1, or the column of X whose copy in the network's
-    dtype holds an inf or a nan (`checks.bad_column`)."""
-    if column >= 0:
-        raise bad_column(X, int(column), dtype)
-
-
-def load_kernels(net, training_data, m, threads):
+def load_kernels(net, training_data, config, m, threads, sample_weight=None):
     """Compile (or load from numba's cache) the kernels of an SGD run, for its very types
-    (the dtypes, the memory order of X, the number of layers, one thread or several), by
-    running them on no mini-batch: so that no epoch's time includes compilation.  Only what
-    the run takes is loaded: each version of the compiled epoch held in memory costs 1-5 MB
-    (docs/benchmarks.md), and loading every one up front, as `Network()` did, took 13 MB.
-    The types do not depend on m or on the data's length: one call covers the full
-    mini-batches and a shorter last one, whatever ``order`` gives."""
+    (the dtypes, the memory order of X, the kind of targets, the number of layers, one thread
+    or several), by running them on no mini-batch: so that no epoch's time includes
+    compilation.  Only what the run takes is loaded: each version of the compiled epoch held
+    in memory costs 1-5 MB (docs/benchmarks.md), and loading every one up front took 13 MB.
+    The types do not depend on m, the data's length or the hyper-parameters: one call covers
+    the full mini-batches and a shorter last one, whatever ``order`` gives."""
     X, y = training_data
     scale = net.dtype.type(1 / 256 if X.dtype == np.uint8 else 1.0)
+    weights = sample_weight if sample_weight is not None else np.empty(0, net.dtype)
     none = np.empty(0, np.int64)
-    ws = net._workspace(m)
-    step = kernels.make_step(net, m, 1.0, 0.0, 1, 0.0)
+    state = net.state
+    kinds = config.kinds(net.activation, net.cost, net.penalty)
+    step = make_step(state, config, kinds, m, weights.size > 0)
     with blas.one_thread():
-        kernels._train_batches(X, y, none, scale, ws.x, ws.y, *step)
+        _train_batches(X, y, weights, none, scale, *step)
         if threads > 1:
-            parallel.load_kernels(X, y, scale, *ws.parallel(net.sizes, threads), step)
-
-
-def _state(net):
-    """Copies of everything training changes: parameters, velocities, the generator's
-    state (see `_set_state`)."""
-    velocities = (None if net._velocity_w is None or net._velocity_b is None else
-                  [v.copy() for v in net._velocity_w + net._velocity_b])
-    return net._snapshot(), velocities, net.rng.bit_generator.state
-
-
-def _set_state(net, state):
-    """Put back a `_state()`: the parameters in place (the arrays stay those the caller may
-    hold), the velocities (or their absence) and the generator's state."""
-    params, velocities, rng_state = state
-    for p, saved in zip(net._weights + net._biases, params):
-        p[...] = saved
-    if velocities is None:
-        net._velocity_w = net._velocity_b = None
-    else:
-        for v, saved in zip(net._velocity_w + net._velocity_b, velocities):
-            v[...] = saved
-    net.rng.bit_generator.state = rng_state
+            parallel.load_kernels(X, y, weights, scale,
+                                  *state.workspace(m).parallel(state.sizes, threads), step)

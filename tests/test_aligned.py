@@ -50,16 +50,19 @@ def test_every_array_a_network_trains_in_is_aligned(mnist_uint8, dtype):
     net = Network([784, 12, 7, 10], dtype=dtype, seed=3)
     assert all(is_aligned(p) for p in net.weights + net.biases)
     net.SGD(training, 1, 10, 0.5, mu=0.5)
-    ws = net._workspace(10)
-    arrays = (net.weights + net.biases + net._velocity_w + net._velocity_b
-              + [ws.x, ws.y, *ws.a, *ws.delta])
-    assert all(is_aligned(a) for a in arrays)
+    ws = net.state.workspace(10)
+    velocity = [a for w, b in net.state.slots for a in w + b]
+    arrays = (net.weights + net.biases + velocity + [ws.x, ws.y, *ws.a, *ws.delta, ws.coef])
+    assert velocity and all(is_aligned(a) for a in arrays)
+    net.SGD(training, 1, 10, 0.01, optimizer="adam")
+    adam = [a for w, b in net.state.slots for a in w + b] + net.state._gradients[0]
+    assert len(adam) > len(velocity) and all(is_aligned(a) for a in adam)
     # parameters set by a user (or read from a model file) and a restored snapshot
     net.weights = [w.astype(np.float64)[:, :] for w in net.weights]
     net.biases = [np.asfortranarray(b) for b in net.biases]
     assert all(is_aligned(p) for p in net.weights + net.biases)
-    saved = net._snapshot()
-    net._restore(saved)
+    saved = net.state.snapshot()
+    net.state.restore(saved)
     assert all(is_aligned(p) for p in net.weights + net.biases)
 
 

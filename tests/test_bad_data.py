@@ -24,7 +24,7 @@ def _data(dtype="float64", n=N, seed=0):
 
 
 def _state(net):
-    velocities = [] if net._velocity_w is None else net._velocity_w + net._velocity_b
+    velocities = [a for w, b in net.state.slots for a in w + b]
     return ([p.copy() for p in net.weights + net.biases], [v.copy() for v in velocities],
             net.rng.bit_generator.state)
 

@@ -55,10 +55,12 @@ def _status(argv):
 
 
 def _engine_run(data, sizes=(784, 30, 10), n=500, epochs=1, m=10, eta=3.0, cost="quadratic",
-                init="large", dtype="float64", seed=1, evaluation="test", **sgd):
+                init="large", dtype="float64", seed=1, evaluation="test", activation="sigmoid",
+                penalty="l2", **sgd):
     """What `fastnet train` with the matching flags must compute, straight from the engine."""
     (X, y), validation, test = data
-    net = Network(list(sizes), cost=cost, init=init, dtype=dtype, seed=seed)
+    net = Network(list(sizes), cost=cost, init=init, dtype=dtype, seed=seed,
+                  activation=activation, penalty=penalty)
     history = net.SGD((X[:, :n], y[:n]), epochs, m, eta,
                       evaluation_data=validation if evaluation == "validation" else test,
                       **sgd)
@@ -71,7 +73,7 @@ def _parameters(net):
 
 def _same_network(a, b):
     return (a.sizes == b.sizes and a.cost is b.cost and a.dtype == b.dtype
-            and all(np.array_equal(p, q) for p, q in zip(_parameters(a), _parameters(b))))
+            and a.activation == b.activation and a.penalty == b.penalty and all(np.array_equal(p, q) for p, q in zip(_parameters(a), _parameters(b))))
 
 
 # -- every flag does what the engine does -----------------------------------------------------
@@ -91,6 +93,17 @@ FLAG_CASES = {
     "--seed": (["--seed", "9"], {"seed": 9}),
     "--train-size": (["--train-size", "300"], {"n": 300}),
     "--momentum": (["--momentum", "0.5"], {"mu": 0.5}),
+    "--activation tanh": (["--activation", "tanh", "--eta", "0.5"],
+                          {"activation": "tanh", "eta": 0.5}),
+    "--activation relu": (["--activation", "relu", "--init", "default", "--eta", "0.1"],
+                          {"activation": "relu", "init": "default", "eta": 0.1}),
+    "--penalty l1": (["--penalty", "l1", "--lmbda", "50"], {"penalty": "l1", "lmbda": 50.0}),
+    "--optimizer nesterov": (["--optimizer", "nesterov", "--momentum", "0.9", "--eta", "0.5"],
+                             {"optimizer": "nesterov", "mu": 0.9, "eta": 0.5}),
+    "--optimizer adam": (["--optimizer", "adam", "--eta", "0.01", "--beta1", "0.8",
+                          "--beta2", "0.99", "--epsilon", "1e-6"],
+                         {"optimizer": "adam", "eta": 0.01, "betas": (0.8, 0.99),
+                          "epsilon": 1e-6}),
     "--threads": (["--threads", "2", "--mini-batch-size", "100"], {"threads": 2, "m": 100}),
 }
 
@@ -126,6 +139,7 @@ def test_defaults_are_the_books_chapter_1_run():
                                                              "test")
     assert (args.train_size, args.momentum, args.early_stopping, args.schedule) == (
         None, 0.0, None, False)
+    assert (args.activation, args.penalty, args.optimizer) == ("sigmoid", "l2", "sgd")
 
 
 def test_eval_validation_scores_on_the_validation_set(capsys, mnist_uint8):
@@ -297,7 +311,8 @@ def test_history_schema(tmp_path, capsys):
     assert doc["config"] == {
         "version": fastnet.__version__, "data": str(REPO / "data" / "mnist"),
         "train_size": 500, "eval": "test", "eval_size": 10000, "sizes": [784, 30, 10],
-        "epochs": 3, "mini_batch_size": 10, "eta": 3.0, "lmbda": 0.0, "momentum": 0.0,
+        "epochs": 3, "mini_batch_size": 10, "eta": 3.0, "lmbda": 0.0, "penalty": "l2",
+        "momentum": 0.0, "optimizer": "sgd", "activation": "sigmoid",
         "cost": "quadratic", "init": "large", "dtype": "float64", "threads": 1, "seed": 1,
         "early_stopping": None, "schedule": False,
         "monitor": ["evaluation-cost", "training-cost", "training-accuracy"],
@@ -480,7 +495,7 @@ def test_readme_documents_every_flag_with_an_example_that_parses(capsys):
     for sub in ("train", "evaluate"):
         with pytest.raises(SystemExit):
             main([sub, "--help"])
-        flags = set(re.findall(r"(--[a-z][a-z-]+)", capsys.readouterr().out)) - {"--help"}
+        flags = set(re.findall(r"(--[a-z][a-z0-9-]+)", capsys.readouterr().out)) - {"--help"}
         assert flags <= used, f"no example for {sorted(flags - used)}"
         assert all(f"`{flag}" in section for flag in flags)
 

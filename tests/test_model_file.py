@@ -121,7 +121,8 @@ def test_saved_file_has_the_book_keys_and_fastnet_extras(tmp_path):
     data = json.loads(path.read_text())
     assert data["sizes"] == [4, 3, 2] and data["cost"] == "LogLikelihoodCost"
     assert data["fastnet"] == {"version": fastnet.__version__, "init": "large",
-                               "dtype": "float32"}
+                               "dtype": "float32", "activation": "sigmoid", "penalty": "l2",
+                               "cost": "LogLikelihoodCost"}
     assert [np.shape(w) for w in data["weights"]] == [(3, 4), (2, 3)]
     assert [np.shape(b) for b in data["biases"]] == [(3, 1), (2, 1)]
 

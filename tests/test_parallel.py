@@ -86,9 +86,9 @@ def test_helpers_only_when_asked_for_and_useful(train, monkeypatch):
     calls = []
     real = parallel.train_batches
 
-    def spy(X, labels, index, scale, shared, parts, step, on_batch=None):
+    def spy(X, targets, weights, index, scale, shared, parts, step, on_batch=None):
         calls.append(len(parts))
-        return real(X, labels, index, scale, shared, parts, step, on_batch)
+        return real(X, targets, weights, index, scale, shared, parts, step, on_batch)
 
     monkeypatch.setattr(parallel, "train_batches", spy)
     fastnet.Network([784, 30, 10], seed=0).SGD(train, 1, 100, 3.0)

@@ -3,6 +3,7 @@
 import numpy as np
 
 from fastnet import Network, train
+from fastnet.config import TrainConfig
 from fastnet.train import NoImprovement, StopRule
 
 
@@ -66,10 +67,12 @@ def test_sgd_takes_the_order_of_each_epoch_from_a_hook(mnist):
     drawn = [fresh.rng.permutation(300) for _ in range(2)]
     hooked = Network([784, 10, 10], seed=0)
     state = hooked.rng.bit_generator.state
-    history = train.sgd(hooked, (X, y), 2, 10, 3.0, order=lambda epoch: drawn[epoch])
+    history = train.sgd(hooked, (X, y), TrainConfig(3.0), epochs=2, mini_batch_size=10,
+                        order=lambda epoch: drawn[epoch])
     assert history.epochs == 2 and hooked.rng.bit_generator.state == state
     for p, q in zip(default.weights + default.biases, hooked.weights + hooked.biases):
         np.testing.assert_array_equal(p, q)
     reversed_ = Network([784, 10, 10], seed=0)
-    train.sgd(reversed_, (X, y), 2, 10, 3.0, order=lambda epoch: drawn[epoch][::-1].copy())
+    train.sgd(reversed_, (X, y), TrainConfig(3.0), epochs=2, mini_batch_size=10,
+              order=lambda epoch: drawn[epoch][::-1].copy())
     assert not np.array_equal(reversed_.weights[0], default.weights[0])

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..kernels import _all_finite
+from ..finite import _all_finite
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 

@@ -17,9 +17,10 @@ import random
 
 import numpy as np
 
+from .. import reference
 from ..data import one_hot
 from ..network import Network as Engine
-from ..reference import sigmoid, sigmoid_prime
+from ..reference import sigmoid
 from ..settings import EVAL_CHUNK
 from .columns import as_arrays
 
@@ -39,27 +40,16 @@ class BookNetwork:
 
     engine_cost = "quadratic"
 
-    def feedforward(self, a):
-        """The network's output for ``a : (n_in, m)`` (the book passes one ``(784, 1)`` column)."""
-        for b, w in zip(self.biases, self.weights):
-            a = sigmoid(np.dot(w, a) + b)
-        return a
+    # The book's per-example algorithms, which the oracle keeps (`fastnet.reference`): one
+    # code for both.  Their hidden and output neurons are the book's sigmoids.
+    activation = "sigmoid"
+    feedforward = reference.Network.feedforward
+    backprop = reference.Network.backprop
+    hidden_activation = reference.Network.hidden_activation
+    hidden_derivative = reference.Network.hidden_derivative
 
-    def backprop(self, x, y):
-        """``(nabla_b, nabla_w)``: the gradient of the cost of one example ``x : (n_in, 1)``
-        with target ``y : (n_out, 1)``, as lists shaped like ``biases`` and ``weights``."""
-        activations, zs = [x], []
-        for b, w in zip(self.biases, self.weights):
-            zs.append(np.dot(w, activations[-1]) + b)
-            activations.append(sigmoid(zs[-1]))
-        delta = self.output_delta(zs[-1], activations[-1], y)
-        nabla_b, nabla_w = [None] * len(self.biases), [None] * len(self.weights)
-        for layer in range(len(self.weights) - 1, -1, -1):
-            if layer < len(self.weights) - 1:
-                delta = np.dot(self.weights[layer + 1].T, delta) * sigmoid_prime(zs[layer])
-            nabla_b[layer] = delta
-            nabla_w[layer] = np.dot(delta, activations[layer].T)
-        return nabla_b, nabla_w
+    def output_activation(self, z):
+        return sigmoid(z)
 
     # -- the engine ------------------------------------------------------------------------
 

@@ -168,6 +168,10 @@ def load(filename):
     the saved parameters.  A damaged file raises ValueError naming it (`fastnet.model_file`).
     """
     saved = model_file.read(filename)
+    if saved.activation != "sigmoid":
+        raise ValueError(f"{filename}: a network of {saved.activation} hidden neurons; the "
+                         f"book's network2 computes sigmoid networks only (load it with "
+                         f"fastnet.load)")
     cost = {book.__name__: book for book in ENGINE_COSTS}.get(saved.cost)  # a class name
     if cost is None:
         raise ValueError(f"{filename}: the book's network2 has no cost {saved.cost}")

@@ -161,10 +161,11 @@ def _kernels_cached(dtype_name):
     try:
         import numba
 
-        from .. import kernels
+        from .. import step
 
-        indexes = [value._cache._cache_file._load_index() for value in vars(kernels).values()
-                   if isinstance(value, numba.core.dispatcher.Dispatcher)]
+        # The compiled epoch holds every kernel it calls: its cache entry is the one to find.
+        indexes = [step._train_batches._cache._cache_file._load_index()]
+        assert isinstance(step._train_batches, numba.core.dispatcher.Dispatcher)
     except Exception:  # a NullCache (no cache directory), or numba's internals changed
         return False
     return (bool(indexes) and all(indexes)

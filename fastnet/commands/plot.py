@@ -13,11 +13,14 @@ from .common import CommandError, check_writable
 # The settings a curve's label may name, in the order it names them, and how.
 LABELLED = (
     ("sizes", lambda v: "-".join(map(str, v))),
+    ("activation", str),
     ("cost", str),
     ("init", lambda v: f"init {v}"),
     ("eta", lambda v: f"eta {v:g}"),
     ("lmbda", lambda v: f"lmbda {v:g}"),
+    ("penalty", str),
     ("momentum", lambda v: f"mu {v:g}"),
+    ("optimizer", str),
     ("mini_batch_size", lambda v: f"mini-batch {v}"),
     ("train_size", lambda v: f"{v} training images"),
     ("dtype", str),
@@ -27,7 +30,10 @@ LABELLED = (
     ("seed", lambda v: f"seed {v}"),
 )
 # What a label for one run names, when there is nothing to tell it from.
-ONE_RUN = ("sizes", "cost", "eta", "lmbda", "momentum", "mini_batch_size")
+ONE_RUN = ("sizes", "activation", "cost", "eta", "lmbda", "penalty", "momentum", "optimizer",
+           "mini_batch_size")
+# What a one-run label leaves out when it is the default: nothing to say.
+DEFAULTS = {"momentum": 0.0, "activation": "sigmoid", "penalty": "l2", "optimizer": "sgd"}
 
 
 DESCRIPTION = ("Draw the learning curves of one or more `fastnet train --history` files: a "
@@ -92,8 +98,8 @@ def _describe(config, keys):
     for key, spell in LABELLED:
         if key in keys and key in config:
             value = config[key]
-            if key == "momentum" and not value and keys is ONE_RUN:
-                continue  # plain SGD: nothing to say
+            if keys is ONE_RUN and key in DEFAULTS and value == DEFAULTS[key]:
+                continue  # the book's setting: nothing to say
             words.append("-" if value is None else spell(value))
     return ", ".join(words) or "run"
 

@@ -23,7 +23,10 @@ import time
 from pathlib import Path
 
 from .. import __version__, atomic_file
+from ..activations import ACTIVATIONS
 from ..costs import COSTS
+from ..optimizers import OPTIMIZERS
+from ..penalties import PENALTIES
 from ..data import N_CLASSES
 from ..network import DTYPES, INITS, Network
 from ..train import DivergenceError
@@ -48,7 +51,7 @@ SCHEDULE_PATIENCE = 10
 def register(subparsers):
     train = subparsers.add_parser(
         "train", help="train a network on MNIST (default: the book's chapter-1 run)",
-        description="Train a sigmoid network on MNIST by mini-batch SGD. Without flags: the "
+        description="Train a network on MNIST by mini-batch SGD. Without flags: the "
                     "book's chapter-1 run. Exit status 1 if --save, --history or --plot "
                     "cannot be written after training, 2 for bad input found before training, "
                     "1 too if the run diverges (--save then holds the last finite "
@@ -63,8 +66,14 @@ def register(subparsers):
     train.add_argument("--eta", type=real("a number > 0", lambda v: v > 0), default=3.0,
                        help="learning rate (default: 3.0)")
     train.add_argument("--lmbda", type=real("a number >= 0", lambda v: v >= 0), default=0.0,
-                       help="L2 regularization parameter; the decay uses n = the training "
-                            "size (default: 0.0)")
+                       help="regularization parameter (of --penalty); it is divided by n = "
+                            "the training size (default: 0.0)")
+    train.add_argument("--penalty", choices=list(PENALTIES), default="l2",
+                       help="what --lmbda penalises: l2 (weight decay, network2.py's) or l1 "
+                            "(|w|) (default: l2)")
+    train.add_argument("--activation", choices=list(ACTIVATIONS), default="sigmoid",
+                       help="the hidden layers' neurons (default: sigmoid); the output layer "
+                            "is the cost's")
     train.add_argument("--cost", choices=list(COSTS), default="quadratic",
                        help="cost function; log-likelihood gives a softmax output layer "
                             "(default: quadratic)")
@@ -96,6 +105,15 @@ def register(subparsers):
     train.add_argument("--momentum", type=real("in [0, 1)", lambda v: 0 <= v < 1),
                        default=0.0, metavar="MU",
                        help="momentum coefficient mu (default: 0, plain SGD)")
+    train.add_argument("--optimizer", choices=list(OPTIMIZERS), default="sgd",
+                       help="sgd (the book's, with --momentum), nesterov (Nesterov momentum, "
+                            "needs --momentum) or adam (--eta its step size) (default: sgd)")
+    train.add_argument("--beta1", type=real("in [0, 1)", lambda v: 0 <= v < 1), default=0.9,
+                       help="Adam's decay rate of the gradient's mean (default: 0.9)")
+    train.add_argument("--beta2", type=real("in [0, 1)", lambda v: 0 <= v < 1), default=0.999,
+                       help="Adam's decay rate of the gradient's square (default: 0.999)")
+    train.add_argument("--epsilon", type=real("a number > 0", lambda v: v > 0), default=1e-8,
+                       help="Adam's constant added to the root of the square (default: 1e-8)")
     train.add_argument("--threads", type=integer(1), default=1, metavar="N",
                        help="train on N threads, each owning a share of every layer's "
                             "neurons: faster on idle cores, at mini-batches of 100 and more "
@@ -120,6 +138,8 @@ def register(subparsers):
 # the run after the current mini-batch (train_progress.Progress).
 @ctrl_c_exits("aborted (Ctrl-C); nothing more was written")
 def cmd_train(args):
+    if args.optimizer == "nesterov" and not args.momentum:
+        raise CommandError("--optimizer nesterov needs --momentum > 0 (e.g. --momentum 0.9)")
     _check_outputs(args)
     (where, origin), splits = load_data(args)
     X, y = splits[0]
@@ -138,7 +158,7 @@ def cmd_train(args):
     first_run_note(args.dtype)
     try:
         net = Network(args.sizes, cost=args.cost, init=args.init, dtype=args.dtype,
-                      seed=config["seed"])
+                      seed=config["seed"], activation=args.activation, penalty=args.penalty)
     except ValueError as e:
         raise CommandError(e) from e
 
@@ -185,7 +205,12 @@ def _resolve_config(args, where, n_train, n_eval):
         "mini_batch_size": args.mini_batch_size,
         "eta": args.eta,
         "lmbda": args.lmbda,
+        "penalty": args.penalty,
         "momentum": args.momentum,
+        "optimizer": args.optimizer,
+        **({"betas": [args.beta1, args.beta2], "epsilon": args.epsilon}
+           if args.optimizer == "adam" else {}),
+        "activation": args.activation,
         "cost": args.cost,
         "init": args.init,
         "dtype": args.dtype,
@@ -235,7 +260,9 @@ def _sgd(net, training, evaluation, config, run, best):
                 monitor_evaluation_accuracy=True,
                 monitor_training_cost="training-cost" in monitor,
                 monitor_training_accuracy="training-accuracy" in monitor,
-                mu=config["momentum"], early_stopping=config["early_stopping"],
+                mu=config["momentum"], optimizer=config["optimizer"],
+                betas=tuple(config.get("betas", (0.9, 0.999))),
+                epsilon=config.get("epsilon", 1e-8), early_stopping=config["early_stopping"],
                 schedule=config["schedule"], on_batch=run.on_batch, on_epoch=on_epoch,
                 threads=config["threads"])
         except ValueError as e:
