@@ -8,8 +8,12 @@ preallocated buffers, no temporaries where it can avoid them.
 import numpy as np
 import pytest
 
-from fastnet import kernels
+from fastnet import activations, layers, penalties, updates
 from fastnet.tolerances import SIGMOID_ATOL, SIGMOID_RTOL
+
+SIGMOID = activations.code("sigmoid")
+# plain SGD's constants (`updates.Constants`: route FOLD, step, ...) for the bias update
+SGD_STEP = updates.Constants(0, 1e-9, 1.0, 0.0, 0.0, 0.0, 1.0, 0, penalties.code("l2"), True)
 
 SHAPES = [(30, 10), (30, 100), (100, 1000), (30, 10000)]
 DTYPES = ["float64", "float32"]
@@ -73,16 +77,16 @@ def _cases(shape, dtype):
     d1, d2 = np.empty_like(a), np.empty_like(a)
     b1, b2 = b.copy(), b.copy()
     return {
-        "bias_sigmoid": ((kernels._bias_sigmoid, (z1, b)), (numpy_bias_sigmoid, (z2, b)),
+        "bias_sigmoid": ((layers._bias_activate, (z1, b, SIGMOID)), (numpy_bias_sigmoid, (z2, b)),
                          (z1, z2), _exact_sigmoid(z + b), rtol),
-        "delta_quadratic": ((kernels._delta_quadratic, (a, y, d1)),
+        "delta_quadratic": ((layers._delta_quadratic, (a, y, d1)),
                             (numpy_delta_quadratic, (a, y, d2, scratch)),
                             (d1, d2), (a64 - y) * a64 * (1 - a64), 4 * rtol),
-        "times_sigmoid_prime": ((kernels._times_sigmoid_prime, (h1, a)),
+        "times_sigmoid_prime": ((layers._times_prime, (h1, a, SIGMOID)),
                                 (numpy_times_sigmoid_prime, (h2, a, scratch)),
                                 (h1, h2), z64 * a64 * (1 - a64), 4 * rtol),
-        # without momentum (mu = 0) the velocity argument is not read: b1 stands in
-        "update_bias": ((kernels._update_bias, (b1, b1, z, 0.0, step)),
+        # without momentum (mu = 0) the velocity arguments are not read: b1 stands in
+        "update_bias": ((updates._update_bias, (b1, b1, b1, z, SGD_STEP, np.zeros(6, dtype))),
                         (numpy_update_bias, (b2, z, step, np.empty_like(b))),
                         (b1, b2), b64 - step * z64.sum(axis=1, keepdims=True), 4 * rtol),
     }
