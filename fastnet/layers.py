@@ -32,6 +32,7 @@ from .blas import _gemm_by_columns
 from .fastexp import _exp_nonpositive
 from .finite import _first_bad_input
 from .jit import _jit
+from .settings import INLINE_OPTIONS
 
 SIGMOID = activation_code("sigmoid")  # the output layer's, unless it is a softmax
 
@@ -84,14 +85,14 @@ def _bias_softmax(z, b):
             z[i, j] /= total
 
 
-@_jit
+@_jit(options=INLINE_OPTIONS)
 def _forward(w, x, b, out, act):
     """A hidden layer: out <- f(w @ x + b), f of code ``act``."""
     _gemm_by_columns(w, x, out)
     _bias_activate(out, b, act)
 
 
-@_jit
+@_jit(options=INLINE_OPTIONS)
 def _forward_checked(w, x, b, out, act):
     """The first layer, `_forward`, finding an inf or a nan in x from the products
     (`_first_bad_input`): returns -1, or the column of x that holds one (out is then left
@@ -103,7 +104,7 @@ def _forward_checked(w, x, b, out, act):
     return bad
 
 
-@_jit
+@_jit(options=INLINE_OPTIONS)
 def _forward_output(w, x, b, out, softmax):
     """The output layer: out <- softmax(w @ x + b) if ``softmax``, else the sigmoid's."""
     _gemm_by_columns(w, x, out)
@@ -132,7 +133,7 @@ def _delta_difference(a, y, delta):
             delta[i, j] = a[i, j] - y[i, j]
 
 
-@_jit
+@_jit(options=INLINE_OPTIONS)
 def _output_delta(a, y, delta, quadratic, sw):
     """The output layer's delta for the cost: quadratic, or the others' a - y; each example's
     column times its weight when there are weights (``sw : (m,)``; empty: none)."""
@@ -147,7 +148,7 @@ def _output_delta(a, y, delta, quadratic, sw):
                 delta[i, j] *= sw[j]
 
 
-@_jit
+@_jit(options=INLINE_OPTIONS)
 def _backward(w, delta_above, delta, a, act):
     """delta <- (w.T @ delta_above) * f'(a): the error of the layer below ``w`` from the error
     of the layer above it, where ``a`` is the lower layer's output.  For a share of the lower
@@ -156,7 +157,7 @@ def _backward(w, delta_above, delta, a, act):
     _times_prime(delta, a, act)
 
 
-@_jit
+@_jit(options=INLINE_OPTIONS)
 def _forward_backward(x, y, sw, weights, biases, a, delta, act, softmax, quadratic):
     """Backprop on one mini-batch ``x : (n_in, m)`` F-ordered, targets ``y : (n_out, m)``,
     example weights ``sw`` (or empty), on one thread: the activations ``a[l]`` and errors

@@ -19,6 +19,11 @@ JIT_OPTIONS = {"nogil": True, "error_model": "numpy", "fastmath": {"contract"}}
 # Sums also allow "reassoc": LLVM may then add in any order, which is what vectorizing a sum
 # takes (eight partial sums at once); numpy's pairwise sums reorder the additions too.
 SUM_OPTIONS = {**JIT_OPTIONS, "fastmath": {"contract", "reassoc"}}
+# The blocks that only chain other kernels (a layer's forward, backward and update, backprop)
+# are inlined into their callers by numba itself: a call between compiled functions passes
+# every array as a struct and counts its references, which at mini-batch 10 cost the step
+# several percent (docs/benchmarks.md).
+INLINE_OPTIONS = {**JIT_OPTIONS, "inline": "always"}
 
 # Largest product, in multiply-adds, handed to BLAS in one call (`blas._block`): OpenBLAS
 # runs products below ~0.95e6 multiply-adds through its small-matrix kernels, much faster for

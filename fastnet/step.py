@@ -24,6 +24,7 @@ from .config import control as new_control
 from .gather import _batch_weight, _gather, _upcoming
 from .jit import _jit
 from .layers import _forward_backward
+from .settings import INLINE_OPTIONS
 from .updates import _accumulate, _finish, _step_constants, _update_bias
 
 # What `_train_batches` returns besides the column of a non-finite input (>= 0).
@@ -82,7 +83,7 @@ def _train_step(x, y, sw, total, params, state, work, kinds, hyper, control):
     return -1
 
 
-@_jit
+@_jit(options=INLINE_OPTIONS)
 def _update_layer(w, b, s1w, s2w, s1b, s2b, g, delta, a_prev_t, k, coef):
     """A layer's whole update on one thread: `_accumulate`, `_finish`, the biases."""
     _accumulate(w, s1w, g, delta, a_prev_t, True, k)

@@ -42,7 +42,7 @@ from .config import (FOLD, FOLD_VELOCITY, GRADIENT, OPTIMIZER, PENALTY, PENALTY_
 from .jit import _jit
 from .optimizers import COEFFICIENT_FUNCTIONS, ETA, LMBDA, MU, N, UPDATES
 from .penalties import GRAD
-from .settings import SUM_OPTIONS
+from .settings import INLINE_OPTIONS, SUM_OPTIONS
 
 
 Constants = namedtuple("Constants", "route step decay decay_rate mu rate inv_total optimizer "
@@ -75,7 +75,7 @@ def _step_constants(hyper, kinds, total, t, coef):
                      1.0 / total, optimizer, kinds[PENALTY], kinds[PENALTY_FOLDS] != 0)
 
 
-@_jit
+@_jit(options=INLINE_OPTIONS)
 def _accumulate(w, v, g, delta, a_prev_t, first, k):
     """Add the summed gradient of ``delta`` and ``a_prev_t`` (some of a mini-batch's examples)
     where the route puts it: into w, v or g (see the module's docstring); the ``first`` call
@@ -94,7 +94,7 @@ def _accumulate(w, v, g, delta, a_prev_t, first, k):
         _gemm_over_examples(k.inv_total, delta, a_prev_t, 0.0 if first else 1.0, g)
 
 
-@_jit
+@_jit(options=INLINE_OPTIONS)
 def _finish(w, v, s2, g, k, coef):
     """The element-by-element end of the update, after `_accumulate`: on ``FOLD_VELOCITY``
     v <- v - decay_rate * grad_P(w), w <- w + v; on ``GRADIENT`` the penalty joins g and the
@@ -182,7 +182,7 @@ def _update_bias_chunks(b, v, s2, deltas, k, coef):
         _bias_step(b, v, i, total, k.mu, k.step)
 
 
-@_jit
+@_jit(options=INLINE_OPTIONS)
 def _bias_step(b, v, i, total, mu, step):
     """Bias i's SGD step, given the row sum of its deltas (see `_update_bias`)."""
     if mu:
