@@ -8,10 +8,12 @@ preallocated buffers, no temporaries where it can avoid them.
 import numpy as np
 import pytest
 
-from fastnet import activations, layers, penalties, updates
+from fastnet import activations, costs, layers, penalties, updates
 from fastnet.tolerances import SIGMOID_ATOL, SIGMOID_RTOL
 
 SIGMOID = activations.code("sigmoid")
+QUADRATIC = costs.code(costs.QuadraticCost)
+NO_WEIGHTS = np.empty(0)
 # plain SGD's constants (`updates.Constants`: route FOLD, step, ...) for the bias update
 SGD_STEP = updates.Constants(0, 1e-9, 1.0, 0.0, 0.0, 0.0, 1.0, 0, penalties.code("l2"), True)
 
@@ -79,7 +81,8 @@ def _cases(shape, dtype):
     return {
         "bias_sigmoid": ((layers._bias_activate, (z1, b, SIGMOID)), (numpy_bias_sigmoid, (z2, b)),
                          (z1, z2), _exact_sigmoid(z + b), rtol),
-        "delta_quadratic": ((layers._delta_quadratic, (a, y, d1)),
+        "delta_quadratic": ((layers._output_delta, (a, y, d1, QUADRATIC, NO_WEIGHTS, False,
+                                                    np.zeros(2))),
                             (numpy_delta_quadratic, (a, y, d2, scratch)),
                             (d1, d2), (a64 - y) * a64 * (1 - a64), 4 * rtol),
         "times_sigmoid_prime": ((layers._times_prime, (h1, a, SIGMOID)),

@@ -6,8 +6,8 @@ into, checked; the engine reads nothing else.  The compiled step takes three sma
 instead of a long list of arguments:
 
 - ``hyper`` (float64, the fields of `optimizers.HYPER`): eta, lmbda, n, mu, the betas, epsilon;
-- ``kinds`` (int64, indices below): the table entries of the activation, penalty and
-  optimizer, the output layer and cost, and the update's `route`;
+- ``kinds`` (int64, indices below): the table entries of the activation, cost, penalty and
+  optimizer, the output layer, the update's `route`, and whether to tally the loss;
 - ``control`` (int64): a stop request the compiled loop polls between mini-batches, the count
   of mini-batches done, and the optimizer's step count t (Adam's bias correction).
 
@@ -21,10 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import activations, optimizers, penalties
+from . import activations, costs, optimizers, penalties
 
 # kinds
-ACTIVATION, SOFTMAX, QUADRATIC, PENALTY, PENALTY_FOLDS, OPTIMIZER, ROUTE = range(7)
+ACTIVATION, SOFTMAX, COST, PENALTY, PENALTY_FOLDS, OPTIMIZER, ROUTE, LOSS = range(8)
 # routes
 FOLD, FOLD_VELOCITY, GRADIENT = range(3)
 # control
@@ -70,13 +70,15 @@ class TrainConfig:
                   "beta1": self.betas[0], "beta2": self.betas[1], "epsilon": self.epsilon}
         return np.array([values[name] for name in optimizers.HYPER], np.float64)
 
-    def kinds(self, activation, cost, penalty):
+    def kinds(self, activation, cost, penalty, loss=False):
         """The int64 array of kinds, for a network of hidden ``activation``, ``cost`` (a class
-        of `fastnet.costs`) and ``penalty`` trained with this config."""
-        out = np.zeros(7, np.int64)
+        of `fastnet.costs`) and ``penalty`` trained with this config; ``loss``: tally each
+        mini-batch's loss as it is computed (the ``tally`` work array)."""
+        out = np.zeros(8, np.int64)
         out[ACTIVATION] = activations.code(activation)
         out[SOFTMAX] = cost.output == "softmax"
-        out[QUADRATIC] = cost.delta_has_sigma_prime
+        out[COST] = costs.code(cost)
+        out[LOSS] = loss
         out[PENALTY] = penalties.code(penalty)
         out[PENALTY_FOLDS] = penalties.PENALTIES[penalty].folds
         out[OPTIMIZER] = optimizers.code(self.optimizer)

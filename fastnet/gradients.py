@@ -14,8 +14,8 @@ Shapes: ``X : (n_in, m)``, one example per column; ``Y : (n_out, m)``; ``w : (n_
 
 import numpy as np
 
-from . import activations
 from .checks import NonFiniteColumn, check_data, check_inputs
+from .config import TrainConfig
 from .evaluation import as_float, targets
 from .layers import _forward_backward
 from .settings import EVAL_CHUNK
@@ -63,9 +63,8 @@ def _gradients(net, X, chunk_targets, average, weights):
     dtype = net.dtype
     nabla_b = [np.zeros(b.shape) for b in biases]
     nabla_w = [np.zeros(w.shape) for w in weights] if want_w else None
-    act = activations.code(net.activation)
-    softmax, quadratic = net.cost.output == "softmax", net.cost.delta_has_sigma_prime
-    no_weights = np.empty(0, dtype)
+    kinds = TrainConfig(1.0).kinds(net.activation, net.cost, net.penalty)
+    no_weights, tally = np.empty(0, dtype), np.zeros(2)
     m = X.shape[1]
     with np.errstate(over="ignore", invalid="ignore"):
         for start in range(0, m, EVAL_CHUNK):
@@ -74,8 +73,7 @@ def _gradients(net, X, chunk_targets, average, weights):
             y = np.ascontiguousarray(chunk_targets(start, stop), dtype)
             a = tuple(np.empty((n, stop - start), dtype) for n in net.sizes[1:])
             delta = tuple(np.empty_like(layer) for layer in a)
-            bad = _forward_backward(x, y, no_weights, weights, biases, a, delta, act, softmax,
-                                    quadratic)
+            bad = _forward_backward(x, y, no_weights, weights, biases, a, delta, kinds, tally)
             if bad >= 0:
                 raise NonFiniteColumn(start + bad)
             inputs = (x,) + a[:-1]

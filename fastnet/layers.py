@@ -6,7 +6,8 @@ layer's rows) and the batch gradient (`fastnet.gradients`) are all made of these
 - `_forward(w, x, b, out, act)`: ``out <- f(w @ x + b)``, a hidden layer (or a share of its
   rows); `_forward_checked` is the first layer's, which also finds an inf or a nan in x;
 - `_forward_output(w, x, b, out, softmax)`: the output layer, a sigmoid or a softmax;
-- `_output_delta(a, y, delta, quadratic, sw)`: the output layer's error for the cost;
+- `_output_delta(a, y, delta, cost, sw, tally)`: the output layer's error for the cost (and,
+  when asked, the mini-batch's loss added up in ``tally``);
 - `_backward(w, delta_above, delta, a, act)`: ``delta <- (w.T @ delta_above) * f'(a)``,
   the error of the layer below w (or a share of its neurons: the columns of w);
 - `_forward_backward`: the whole of backprop for one mini-batch, on one thread.
@@ -28,6 +29,8 @@ from numba import literal_unroll
 
 from .activations import FORWARD, PRIME
 from .activations import code as activation_code
+from .config import ACTIVATION, COST, LOSS, SOFTMAX
+from .costs import DELTAS, LOSSES
 from .blas import _gemm_by_columns
 from .fastexp import _exp_nonpositive
 from .finite import _first_bad_input
@@ -115,37 +118,44 @@ def _forward_output(w, x, b, out, softmax):
 
 
 @_jit
-def _delta_quadratic(a, y, delta):
-    """Output delta of the quadratic cost: (a - y) * sigma'(z), with sigma'(z) = a(1 - a)."""
+def _output_delta(a, y, delta, cost, sw, track, tally):
+    """delta <- the output layer's error for the cost of code ``cost`` (`fastnet.costs`: its
+    ``output_delta`` of each neuron, from a and y), each example's column times its weight
+    when there are weights (``sw : (m,)``; empty: none).  With ``track``, the mini-batch's
+    loss (each example's times its weight) is added to ``tally[0]`` and its weight to
+    ``tally[1]``."""
     n, m = a.shape
-    for i in range(n):
-        for j in range(m):
-            aij = a[i, j]
-            delta[i, j] = (aij - y[i, j]) * (aij * (1.0 - aij))
-
-
-@_jit
-def _delta_difference(a, y, delta):
-    """Output delta a - y: cross-entropy on sigmoids, and log-likelihood on a softmax."""
-    n, m = a.shape
-    for i in range(n):
-        for j in range(m):
-            delta[i, j] = a[i, j] - y[i, j]
-
-
-@_jit(options=INLINE_OPTIONS)
-def _output_delta(a, y, delta, quadratic, sw):
-    """The output layer's delta for the cost: quadratic, or the others' a - y; each example's
-    column times its weight when there are weights (``sw : (m,)``; empty: none)."""
-    if quadratic:
-        _delta_quadratic(a, y, delta)
-    else:
-        _delta_difference(a, y, delta)
+    k = 0
+    for output_delta in literal_unroll(DELTAS):
+        if k == cost:
+            for i in range(n):
+                for j in range(m):
+                    delta[i, j] = output_delta(a[i, j], y[i, j])
+        k += 1
     if sw.size:
-        n, m = delta.shape
         for i in range(n):
             for j in range(m):
                 delta[i, j] *= sw[j]
+    if track:
+        _tally_loss(a, y, cost, sw, tally)
+
+
+@_jit
+def _tally_loss(a, y, cost, sw, tally):
+    """tally[0] += the mini-batch's loss, sum over examples of weight * cost; tally[1] += its
+    weight (see `_output_delta`)."""
+    n, m = a.shape
+    k = 0
+    for loss in literal_unroll(LOSSES):
+        if k == cost:
+            for j in range(m):
+                total = 0.0
+                for i in range(n):
+                    total += loss(a[i, j], y[i, j])
+                weight = sw[j] if sw.size else 1.0
+                tally[0] += weight * total
+                tally[1] += weight
+        k += 1
 
 
 @_jit(options=INLINE_OPTIONS)
@@ -158,10 +168,11 @@ def _backward(w, delta_above, delta, a, act):
 
 
 @_jit(options=INLINE_OPTIONS)
-def _forward_backward(x, y, sw, weights, biases, a, delta, act, softmax, quadratic):
+def _forward_backward(x, y, sw, weights, biases, a, delta, kinds, tally):
     """Backprop on one mini-batch ``x : (n_in, m)`` F-ordered, targets ``y : (n_out, m)``,
     example weights ``sw`` (or empty), on one thread: the activations ``a[l]`` and errors
-    ``delta[l]`` of every layer (tuples with one ``(sizes[l+1], m)`` array per layer).
+    ``delta[l]`` of every layer (tuples with one ``(sizes[l+1], m)`` array per layer), for
+    the network of ``kinds`` (`fastnet.config`); the loss tallied in ``tally`` if asked.
 
     Forward: a[l] = f(w[l] a[l-1] + b[l]), the output layer a sigmoid or a softmax; backward:
     the output delta from the cost, then delta[l-1] = (w[l]^T delta[l]) * f'(a[l-1]).
@@ -169,6 +180,7 @@ def _forward_backward(x, y, sw, weights, biases, a, delta, act, softmax, quadrat
     layer's products, `_forward_checked`): nothing else is then computed.
     """
     last = len(weights) - 1
+    act, softmax = kinds[ACTIVATION], kinds[SOFTMAX]
     # The first layer reads x, the others a[l-1] (C-ordered): numba types them apart, hence
     # the first layer outside the loops.
     if last == 0:
@@ -187,7 +199,7 @@ def _forward_backward(x, y, sw, weights, biases, a, delta, act, softmax, quadrat
         for layer in range(1, last):
             _forward(weights[layer], a[layer - 1], biases[layer], a[layer], act)
         _forward_output(weights[last], a[last - 1], biases[last], a[last], softmax)
-    _output_delta(a[last], y, delta[last], quadratic, sw)
+    _output_delta(a[last], y, delta[last], kinds[COST], sw, kinds[LOSS], tally)
     for layer in range(last, 0, -1):
         _backward(weights[layer], delta[layer], delta[layer - 1], a[layer - 1], act)
     return -1

@@ -56,7 +56,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from . import aligned
-from .config import ACTIVATION, DONE as DONE_COUNT, QUADRATIC, SOFTMAX, STOP, T
+from .config import ACTIVATION, COST, DONE as DONE_COUNT, LOSS, SOFTMAX, STOP, T
 from .gather import _batch_weight, _gather, _upcoming
 from .jit import _jit
 from .layers import _backward, _forward, _forward_checked, _forward_output, _output_delta
@@ -182,7 +182,7 @@ def _share(n, part, parts):
 @_jit
 def _train_part(part, parts, sync, X, targets, weights_data, index, scale, x, y, sw, out,
                 out_delta, w0_old, coef, hidden, hidden_delta, params, state, kinds, hyper,
-                control):
+                control, tally):
     """Thread `part`'s share of the mini-batches ``index[0:m], index[m:2m], ...``, each in
     chunks of examples (see the module's docstring).  Returns DONE; STOPPED (thread 0) when
     ``control[STOP]`` was up after a mini-batch; ABORTED if it stopped because the abort flag
@@ -196,12 +196,14 @@ def _train_part(part, parts, sync, X, targets, weights_data, index, scale, x, y,
     out_delta : (chunks, n_out, c)``, the targets, output activations and output delta;
     ``w0_old``, room for this thread's rows of weights[0] (used when chunks > 1); ``coef``.
     Shared: ``hidden[l], hidden_delta[l] : (chunks, sizes[l+1], c)`` for the hidden layers
-    (a `Shared`), and the fields of a `step.Step` after its work arrays.  Thread 0 counts the
-    mini-batches and the optimizer's steps in ``control``; each thread counts its own t.
+    (a `Shared`), the fields of a `step.Step` after its work arrays, and the step's
+    ``tally`` (thread 0 adds the loss there, when asked).  Thread 0 counts the mini-batches
+    and the optimizer's steps in ``control``; each thread counts its own t.
     """
     weights, biases = params
     s1w, s2w, s1b, s2b, grads = state
-    act, softmax, quadratic = kinds[ACTIVATION], kinds[SOFTMAX], kinds[QUADRATIC]
+    act, softmax, cost = kinds[ACTIVATION], kinds[SOFTMAX], kinds[COST]
+    track = kinds[LOSS] and part == 0  # every thread computes the output layer: one tallies
     last = len(weights) - 1
     chunks, c = y.shape[0], y.shape[2]
     m = chunks * c
@@ -238,7 +240,7 @@ def _train_part(part, parts, sync, X, targets, weights_data, index, scale, x, y,
                 if passed < 0:
                     return ABORTED
             _forward_output(weights[last], hidden[last - 1][j], biases[last], out[j], softmax)
-            _output_delta(out[j], y[j], out_delta[j], quadratic, sw)
+            _output_delta(out[j], y[j], out_delta[j], cost, sw, track, tally)
             d = out_delta[j]
             for layer in range(last, 0, -1):
                 h0, h1 = _share(weights[layer].shape[1], part, parts)
@@ -300,7 +302,7 @@ def train_batches(X, targets, weights_data, index, scale, shared, parts, step,
     sync = _sync_array(len(parts))
     failures = []
     results = [DONE] * len(parts)
-    fields = (step.params, step.state, step.kinds, step.hyper, step.control)
+    fields = (step.params, step.state, step.kinds, step.hyper, step.control, step.work[3])
     if not weights_data.size:  # no weights to gather: the output deltas are not weighted
         parts = [own._replace(sw=own.sw[:0]) for own in parts]
 
@@ -349,4 +351,4 @@ def load_kernels(X, targets, weights_data, scale, shared, parts, step):
     own = parts[0] if weights_data.size else parts[0]._replace(sw=parts[0].sw[:0])
     _train_part(0, len(parts), _sync_array(len(parts)), X, targets, weights_data,
                 np.empty(0, np.int64), scale, *own, *shared, step.params, step.state,
-                step.kinds, step.hyper, step.control)
+                step.kinds, step.hyper, step.control, step.work[3])

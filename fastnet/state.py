@@ -34,7 +34,8 @@ class Workspace:
     ``x : (n_in, m)`` F-ordered, so that gathering examples writes whole columns;
     ``y : (n_out, m)``; ``sw : (m,)``, the examples' weights (`weighted`; else empty);
     ``a[l]``, ``delta[l] : (sizes[l+1], m)``, as tuples, the form the compiled step takes them
-    in; ``coef``: the optimizer's constants of a step, plus the penalty's rate, in the dtype.
+    in; ``coef``: the optimizer's constants of a step, plus the penalty's rate, in the dtype;
+    ``tally``: the summed loss and weight of the mini-batches, when asked (float64).
     """
 
     def __init__(self, sizes, m, dtype):
@@ -45,12 +46,13 @@ class Workspace:
         self.a = tuple(aligned.empty((n, m), dtype) for n in sizes[1:])
         self.delta = tuple(aligned.empty((n, m), dtype) for n in sizes[1:])
         self.coef = aligned.zeros(COEFFICIENTS + 1, dtype)
+        self.tally = np.zeros(2)
         self._parallel = {}
 
     def args(self, weighted):
-        """``(x, y, sw, (a, delta, coef))``, as the compiled step takes them."""
+        """``(x, y, sw, (a, delta, coef, tally))``, as the compiled step takes them."""
         return (self.x, self.y, self.weights if weighted else self.no_weights,
-                (self.a, self.delta, self.coef))
+                (self.a, self.delta, self.coef, self.tally))
 
     def parallel(self, sizes, threads):
         """The arrays of `parallel.train_batches` for `threads` threads, made once."""

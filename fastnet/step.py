@@ -19,7 +19,7 @@ work arrays of `state.Workspace`.
 
 from collections import namedtuple
 
-from .config import ACTIVATION, DONE, QUADRATIC, SOFTMAX, STOP, T
+from .config import DONE, STOP, T
 from .config import control as new_control
 from .gather import _batch_weight, _gather, _upcoming
 from .jit import _jit
@@ -37,7 +37,7 @@ paid per mini-batch when Python runs between them).
 
 x, y, sw : the mini-batch's work arrays (`state.Workspace`; sw empty without sample weights);
 params : ``(weights, biases)``, tuples; state : ``(s1w, s2w, s1b, s2b, g)``, the optimizer's
-slots and the gradient arrays (`TrainState.state_args`); work : ``(a, delta, coef)``;
+slots and the gradient arrays (`TrainState.state_args`); work : ``(a, delta, coef, tally)``;
 kinds, hyper, control : the arrays of `fastnet.config`."""
 
 
@@ -67,9 +67,8 @@ def _train_step(x, y, sw, total, params, state, work, kinds, hyper, control):
     """
     weights, biases = params
     s1w, s2w, s1b, s2b, grads = state
-    a, delta, coef = work
-    bad = _forward_backward(x, y, sw, weights, biases, a, delta, kinds[ACTIVATION],
-                            kinds[SOFTMAX], kinds[QUADRATIC])
+    a, delta, coef, tally = work
+    bad = _forward_backward(x, y, sw, weights, biases, a, delta, kinds, tally)
     if bad >= 0:
         return bad
     t = control[T] + 1

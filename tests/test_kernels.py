@@ -11,7 +11,7 @@ import numba
 import numpy as np
 import pytest
 
-from fastnet import activations, blas, finite, gather, layers, penalties, updates
+from fastnet import activations, blas, costs, finite, gather, layers, penalties, updates
 from fastnet.settings import PREFETCH_AHEAD_L2
 from fastnet.tolerances import SIGMOID_ATOL, SIGMOID_RTOL, TANH_RTOL
 
@@ -134,6 +134,28 @@ def test_each_derivative_from_the_output_matches_the_oracles_from_z(dtype, name)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("cost", list(costs.COSTS.values()), ids=lambda c: c.name)
+def test_the_tallied_loss_is_the_costs_with_weights(dtype, cost):
+    """The loss the output block adds up (for scikit-learn's loss_) is each cost's fn, the
+    probabilities clipped to [eps, 1 - eps] first, each example's times its weight."""
+    rng = np.random.default_rng(10)
+    a = rng.uniform(0.01, 0.99, (4, 6)).astype(dtype)
+    a[0, 0], a[1, 1] = 0.0, 1.0  # clipped, not log(0)
+    if cost.output == "softmax":
+        a /= a.sum(axis=0)
+    y = np.eye(4, 6, dtype=dtype)[:, [0, 1, 2, 3, 0, 1]]
+    sw = rng.uniform(0.5, 2, 6).astype(dtype)
+    tally = np.zeros(2)
+    layers._output_delta(a, y, np.empty_like(a), costs.code(cost), sw, True, tally)
+    eps = np.finfo(np.float64).eps
+    clipped = np.clip(a.astype(np.float64), eps, 1 - eps)
+    per_example = [cost.fn(clipped[:, [j]], y[:, [j]].astype(np.float64)) for j in range(6)]
+    if cost is costs.QuadraticCost:
+        per_example = [cost.fn(a[:, [j]].astype(np.float64), y[:, [j]]) for j in range(6)]
+    np.testing.assert_allclose(tally, [np.dot(sw, per_example), sw.sum()], rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_penalty_gradients(dtype):
     w = np.array([[-2.0, -0.0, 0.0, 3.0, np.nan]], dtype)
     for name, expected in (("l2", w.copy()), ("l1", np.sign(w))):
@@ -183,10 +205,13 @@ def test_deltas_and_updates_match_numpy(dtype):
     a = rng.uniform(0, 1, (10, 20)).astype(dtype)
     y = np.eye(10, 20, dtype=dtype)
     delta = np.empty_like(a)
-    layers._delta_quadratic(a, y, delta)
+    tally = np.zeros(2)
+    layers._output_delta(a, y, delta, costs.code(costs.QuadraticCost), NO_WEIGHTS, False, tally)
     np.testing.assert_allclose(delta, (a - y) * a * (1 - a), **tol)
-    layers._delta_difference(a, y, delta)
-    np.testing.assert_allclose(delta, a - y, **tol)
+    for cost in (costs.CrossEntropyCost, costs.LogLikelihoodCost):
+        layers._output_delta(a, y, delta, costs.code(cost), NO_WEIGHTS, False, tally)
+        np.testing.assert_allclose(delta, a - y, **tol)
+    assert not tally.any()  # not asked to
 
     d = rng.normal(size=(10, 20)).astype(dtype)
     expected = d * a * (1 - a)
