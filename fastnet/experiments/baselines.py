@@ -108,16 +108,17 @@ def markdown(summary):
         return []
     settings = ", ".join(f"{key}={value!r}" if key != "gamma" else "gamma=1/784"
                          for key, value in BOOK_SVC.items())
-    lines = ["### Chapter 1's baselines", ""]
+    lines = ["## Chapter 1's baselines", ""]
     for entry in entries:
         config = entry["config"]
         what = {"darkness": "each test image is read as the digit whose average darkness "
                             "(the sum of the pixels) over the training images is nearest its "
                             "own",
                 "svm": f"a support vector machine, `SVC({settings})`"}[config["classifier"]]
+        seconds = f"{entry['seconds']:.1f}" if entry["seconds"] >= 1 else f"{entry['seconds']:.2g}"
         done = (f"Not run: {entry['skipped']}." if entry.get("skipped") else
                 f"Trained on the first {entry['train_run']:,} training images and scored on "
-                f"the {config['eval']} set in {entry['seconds']:.1f} s.")
+                f"the {config['eval']} set in {seconds} s.")
         lines.append(f"- **{entry['id']}**, the book's {config['program']}: {what}. {done}")
         if config["classifier"] == "svm":
             lines.append("  These are mnist_svm.py's `svm.SVC()` with the defaults of "

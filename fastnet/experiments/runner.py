@@ -243,8 +243,11 @@ def reproduce(suite, seeds=DEFAULT_SEEDS, only=None, quick=False, jobs=None, dat
     started = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
     load_average = os.getloadavg()
     if progress is not None:
-        print(f"reproduce {suite.name}: {plural(len(rows), 'row')} x "
-              f"{plural(len(seeds), 'seed')} = {plural(len(tasks), 'run')}, "
+        once = sum(isinstance(row, BaselineRow) for row in rows)
+        print(f"reproduce {suite.name}: {plural(len(rows) - once, 'row')} x "
+              f"{plural(len(seeds), 'seed')}"
+              + (f" + {plural(once, 'baseline')} once" if once else "")
+              + f" = {plural(len(tasks), 'run')}, "
               f"{plural(jobs, 'worker process', 'es')} with 1 BLAS thread each, float64",
               file=progress)
         if quick:
