@@ -18,7 +18,8 @@ from fastnet.experiments.report import (load_explanations, render, results_table
 from fastnet.experiments.runner import Report, Run, reproduce, run_row, tasks_for
 from fastnet import Network
 from fastnet.experiments import speeds
-from fastnet.experiments.suites import BOOK, NOTEBOOK, SPEEDS, SUITES, Quote, select_rows
+from fastnet.experiments.suites import (BASELINES, BOOK, LEARNING_RATES, NOTEBOOK,
+                                       NOTEBOOK_SOFTMAX, SPEEDS, SUITES, Quote, select_rows)
 from fastnet.experiments.summary import summarize
 
 # The tables of issue 6, copied verbatim.
@@ -103,7 +104,7 @@ def test_speed_rows_are_generate_gradient_py():
         assert (row.source, row.cost, row.init, row.train, row.epochs, row.batch, row.eta,
                 row.lmbda, row.eval) == ("chapter 5", "cross-entropy", "default", 1_000, 500,
                                          1_000, 0.1, 5.0, None)
-    assert SUITES["book"].rows == BOOK + SPEEDS
+    assert SUITES["book"].rows == BOOK[:2] + BASELINES + BOOK[2:] + LEARNING_RATES + SPEEDS
 
 
 def test_notebook_rows_are_the_issue_table():
@@ -117,6 +118,26 @@ def test_notebook_rows_are_the_issue_table():
         program, cost, init = {"Network": ("network.py", "quadratic", "large"),
                                "Network2": ("network2.py", "cross-entropy", "default")}[net]
         assert (row.program, row.cost, row.init, row.train) == (program, cost, init, 50_000)
+
+
+def test_the_softmax_rows_read_the_notebooks_network2_otherwise():
+    printed = [row for row in NOTEBOOK if row.program == "network2.py"]
+    assert [row.id for row in NOTEBOOK_SOFTMAX] == [f"{row.id}-softmax" for row in printed]
+    for row, softmax in zip(printed, NOTEBOOK_SOFTMAX):
+        # The same run but for the output layer: a softmax, trained with the log-likelihood.
+        assert (softmax.cost, softmax.reading_of, row.reading_of) == (
+            "log-likelihood", row.id, "")
+        assert replace(softmax, id=row.id, cost=row.cost, reading_of="") == row
+    assert SUITES["seed"].rows == NOTEBOOK + NOTEBOOK_SOFTMAX
+
+
+def test_a_softmax_row_trains_a_log_likelihood_network(small):
+    row = replace(NOTEBOOK_SOFTMAX[1], train=500, epochs=2)
+    run = run_row(row, 4, small)
+    (X, y), _, test = small
+    net = Network([784, 30, 10], cost="log-likelihood", init="default", seed=4)
+    expected = net.SGD((X[:, :500], y[:500]), 2, 100, 3.0, lmbda=1.0, evaluation_data=test)
+    assert run.accuracy == expected.evaluation_accuracy
 
 
 def test_a_quote_reads_its_statistic_off_a_curve():
@@ -172,6 +193,19 @@ def test_a_speed_run_follows_generate_gradient_py(small):
     assert run.speeds == expected and len(expected[0]) == 3
 
 
+def test_a_row_records_what_it_monitors_without_changing_its_run(small):
+    row = replace(select_rows(SUITES["book"], "ch3-overfit")[0], train=500, epochs=3)
+    run = run_row(row, 5, small)
+    assert set(run.curves) == {"training_cost", "evaluation_cost", "training_accuracy"}
+    assert all(len(values) == 3 for values in run.curves.values())
+    assert run.accuracy == run_row(replace(row, monitor=()), 5, small).accuracy
+    (X, y), _, (Xt, yt) = small
+    net = Network(row.sizes, cost=row.cost, init=row.init, seed=5)
+    net.SGD((X[:, :500], y[:500]), 3, 10, 0.5, evaluation_data=(Xt, yt))
+    assert run.curves["training_accuracy"][-1] == net.accuracy(X[:, :500], y[:500])
+    assert run.curves["evaluation_cost"][-1] == pytest.approx(net.total_cost(Xt, yt))
+
+
 def test_longest_runs_are_scheduled_first():
     tasks = tasks_for(BOOK, [0, 1, 2], quick=False)
     assert sorted((t.row.id, t.seed) for t in tasks) == sorted(
@@ -180,6 +214,13 @@ def test_longest_runs_are_scheduled_first():
     assert costs == sorted(costs, reverse=True)
     assert tasks[0].row.id == "ch3-reg-100-60"
     assert {t.epochs for t in tasks_for(BOOK, [0], quick=True)} == {3, 6, 40}
+    # The baselines run once, with no seed: the SVM, minutes long, first of all.
+    tasks = tasks_for(SUITES["book"].rows, [0, 1, 2], quick=False)
+    assert [(t.row.id, t.seed, t.train) for t in tasks if t.seed is None] == [
+        ("ch1-svm", None, 50_000), ("ch1-darkness", None, 50_000)]
+    assert tasks[0].row.id == "ch1-svm"
+    assert {(t.row.id, t.train) for t in tasks_for(BASELINES, [0], quick=True)} == {
+        ("ch1-svm", 5_000), ("ch1-darkness", 5_000)}
 
 
 def fake_report(row_id, curves, n_eval=10_000):
@@ -284,13 +325,22 @@ def test_reproduce_writes_the_results_files(tiny_idx, tmp_path, capsys):
         min(peaks), max(peaks), pytest.approx(np.median(peaks), abs=1e-4))
     assert 50 < entry["median"] <= 100
 
+    for run in entry["runs"]:  # overfitting.py's four panels: the costs, the training accuracy
+        assert [len(run[name]) for name in ("training_cost", "evaluation_cost",
+                                            "training_accuracy")] == [40, 40, 40]
+        assert 0 < max(run["training_accuracy"]) <= 100
+
     text = (out / "results.md").read_text()
     assert "**Quick smoke run**" in text
     assert f"| ch3-overfit | 82.27 peak | 82.27 | {entry['median']:.2f} [" in text
+    assert "## Chapter 3's figures beside the book's statements" in text
+    assert "Not assessed: a quick run stops long before the figures are reached." in text
     # matplotlib is the optional `plot` extra; the case without it has a test of its own.
     if importlib.util.find_spec("matplotlib") is not None:
         assert "![accuracy per epoch](accuracy.png)" in text
         assert (out / "accuracy.png").read_bytes().startswith(b"\x89PNG")
+        assert (out / "ch3_overfitting_lmbda0.png").read_bytes().startswith(b"\x89PNG")
+        assert "](ch3_overfitting_lmbda0.png)" in text
     else:
         assert "matplotlib is not installed" in text and not (out / "accuracy.png").exists()
     # results.md and the plot are drawn from results.json alone.
@@ -357,6 +407,40 @@ def test_seed_suite_prints_notebook_style_tables(small, capsys, monkeypatch):
     assert status == 0
     assert re.search(r"^seed     0 +1\nEpoch 0: \d+ / 10000 +\d+ / 10000\nEpoch 1: \d+ / 10000 "
                      r"+\d+ / 10000\n", stdout, re.M)
+
+
+def test_without_scikit_learn_the_svm_row_says_so_and_the_others_run(tiny_idx, tmp_path,
+                                                                    capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    monkeypatch.setitem(sys.modules, "sklearn.svm", None)
+    darkness, svm = (replace(row, train=1_000) for row in BASELINES)
+    overfit = replace(select_rows(SUITES["book"], "ch3-overfit")[0], epochs=2)
+    monkeypatch.setitem(SUITES, "book", replace(SUITES["book"], rows=(darkness, svm, overfit)))
+    out = tmp_path / "out"
+    status = main(["reproduce", "book", "--jobs", "1", "--seeds", "1", "--data", str(tiny_idx),
+                   "--out", str(out)])
+    stdout, stderr = capsys.readouterr()
+    assert status == 0
+    missing = "scikit-learn is not installed (pip install scikit-learn, or the compare extra"
+    assert f"ch1-svm            not run: {missing}" in stderr
+    assert re.search(r"^ch1-darkness +once +: accuracy \d+\.\d\d% \(\d+ / 300, trained on "
+                     r"1,000 images\)", stderr, re.M)
+    assert f"| ch1-svm | 94.35 accuracy | 94.35 | not run: {missing}" in stdout
+    assert re.search(r"^\| ch1-darkness \| 22.25 accuracy \| 22.25 \| \d+\.\d\d \(\d+ / 300; "
+                     r"one run, trained on 1,000 images\) \|", stdout, re.M)
+    assert "| ch3-overfit | 82.27 peak |" in stdout
+    summary = json.loads((out / "results.json").read_text())
+    darkness_entry, svm_entry, _ = summary["rows"]
+    assert (svm_entry["skipped"].startswith(missing), svm_entry["seeds"], svm_entry["runs"],
+            svm_entry["median"]) == (True, 0, [], None)
+    assert (darkness_entry["skipped"], darkness_entry["seeds"], darkness_entry["train_run"]) == (
+        None, 1, 1_000)
+    text = (out / "results.md").read_text()
+    assert f"- **ch1-svm**, the book's mnist_svm.py: a support vector machine, `SVC(C=1.0, " \
+           f"kernel='rbf', gamma=1/784" in text and f"Not run: {missing}" in text
+    assert "2 runs (1 row x 1 seed, seeds 0..0; 2 baselines run once)" in text
+    render(out)
+    assert (out / "results.md").read_text() == text
 
 
 def test_without_matplotlib_the_plot_is_skipped_with_a_note(tmp_path, monkeypatch):

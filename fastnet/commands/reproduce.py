@@ -1,13 +1,13 @@
 """`fastnet reproduce seed|book`: rerun a suite of `fastnet.experiments` over several seeds,
 print its tables and write results.md, results.json, accuracy.png and (for chapter 5's speed
-rows) layer_speed.png into --out."""
+rows) layer_speed.png and (for chapter 3's figures) ch3_*.png into --out."""
 
 import os
 import sys
 from pathlib import Path
 
-from ..experiments import report, runner, speeds, summary
-from ..experiments.suites import SUITES, ExperimentError, select_rows
+from ..experiments import chapter3, readings, report, runner, speeds, summary
+from ..experiments.suites import AGREEMENT_POINTS, SUITES, ExperimentError, select_rows
 from .common import CommandError, FailedAfterWork, add_data_option, first_run_note, load_data
 from .status import Interrupted
 
@@ -31,11 +31,14 @@ def _add_arguments(parser, suite):
                              "1 with --quick)")
     parser.add_argument("--only", metavar="ID", help=f"run one row: {ids}")
     parser.add_argument("--quick", action="store_true",
-                        help=f"smoke run: 1 seed, 1/{runner.QUICK_EPOCH_DIVISOR} of the epochs")
+                        help=f"smoke run: 1 seed, 1/{runner.QUICK_EPOCH_DIVISOR} of the epochs"
+                             + (" (and of the baselines' training images)"
+                                if suite.name == "book" else ""))
     parser.add_argument("--jobs", type=int, metavar="N", default=os.cpu_count() or 1,
                         help="worker processes, one BLAS thread each (default: all cores)")
     parser.add_argument("--out", metavar="DIR",
-                        help="write results.md, results.json and accuracy.png into DIR")
+                        help="write results.md, results.json and the pictures (with "
+                             "matplotlib) into DIR")
 
 
 def cmd_reproduce(args):
@@ -71,8 +74,11 @@ def _reproduce(args):
     if suite.epoch_tables:
         for entry in summarized["rows"]:
             print(report.epoch_table(entry), end="\n\n")
-    if summarized["rows"]:
+    if report.has_table(summarized):
         print(report.results_table(summarized))
+    for table in (chapter3.table(summarized, AGREEMENT_POINTS), readings.table(summarized)):
+        if table:
+            print("\n" + "\n".join(table))
     if summarized["speed_rows"]:
         print(speeds.table(summarized["speed_rows"]))
     print(f"\nwall time {done.wall_seconds:.1f} s")

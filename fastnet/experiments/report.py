@@ -1,6 +1,8 @@
 """The report of a `fastnet reproduce` run: results.md (the table of figures, how to read it,
-the figures off the source's with what explains them, the per-epoch tables) and accuracy.png,
-drawn from the summary alone (results.json's content, `summary.summarize`).
+the figures off the source's with what explains them, chapter 1's baselines, chapter 3's
+figures beside the book's statements (`chapter3`), the notebook's two readings
+(`readings`), the per-epoch tables) and accuracy.png, drawn from the summary alone
+(results.json's content, `summary.summarize`).
 
 What we know about particular differences from the source is not code but data:
 docs/explanations.json, found beside the package in a source checkout or under
@@ -16,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import atomic_file
-from . import speeds
+from . import baselines, chapter3, readings, speeds
 from .suites import AGREEMENT_POINTS, SUITES, ExperimentError
 
 EXPLANATIONS_FILE = "explanations.json"
@@ -27,6 +29,12 @@ def plural(n, noun, suffix="s"):
     return f"{n} {noun}{suffix if n != 1 else ''}"
 
 
+def has_table(summary):
+    """Whether any row of ``summary`` has a line in the results table: a quoted figure, or a
+    baseline that did not run."""
+    return any(entry["quotes"] or entry.get("skipped") for entry in summary["rows"])
+
+
 def results_table(summary):
     """The markdown table of a summary: a line per quoted figure."""
     source = summary["source"]
@@ -34,8 +42,15 @@ def results_table(summary):
              f"within {AGREEMENT_POINTS:g} | seconds (all seeds) |",
              "|---|---|---|---|---|---|---|"]
     for entry in summary["rows"]:
+        if entry.get("skipped"):
+            lines.append(f"| {entry['id']} | {entry['quote']} | {entry['book']:g} | not run: "
+                         f"{entry['skipped']} |  |  |  |")
         for k, quote in enumerate(entry["quotes"]):
             ours = f"{quote['median']:.2f} [{quote['min']:.2f}–{quote['max']:.2f}]"
+            if entry.get("kind") == "baseline":
+                run = entry["runs"][0]
+                ours = (f"{quote['median']:.2f} ({round(quote['median'] * run['n_eval'] / 100):,}"
+                        f" / {run['n_eval']:,}; one run, trained on {run['train']:,} images)")
             difference = f"{quote['difference']:+.2f}"
             if quote["compare"] == "max":
                 ours += f", max {quote['max']:.2f}"
@@ -99,6 +114,12 @@ def _disagreements(summary, explanations):
             if quote["agrees"]:
                 continue
             inside = quote["min"] <= quote["book"] <= quote["max"]
+            if entry.get("kind") == "baseline":
+                lines.append(
+                    f"- **{entry['id']}**, {quote['quote']}: ours {quote['median']:.2f}, "
+                    f"{quote['difference']:+.2f} points (one run; nothing in it is random). "
+                    + known.get(entry["id"], {}).get(quote["statistic"], ""))
+                continue
             lines.append(
                 f"- **{entry['id']}**, {quote['quote']}: our {quote['compare']} "
                 f"{quote[quote['compare']]:.2f}, {quote['difference']:+.2f} points; our "
@@ -115,14 +136,17 @@ def write_markdown(summary, path, plot_note=None, explanations=None):
         explanations = load_explanations()
     source, n, wall = summary["source"], len(summary["seed_values"]), summary["wall_seconds"]
     entries = summary["rows"] + summary.get("speed_rows", [])
+    once = [e for e in entries if e.get("kind") == "baseline"]
     lines = [f"# {summary['title']}, reproduced", ""]
     if summary["quick"]:
-        lines += [f"**Quick smoke run** (`--quick`): one seed and a tenth of the epochs; these "
-                  f"figures are not comparable with the {source}'s.", ""]
+        lines += [f"**Quick smoke run** (`--quick`): one seed and a tenth of the epochs"
+                  + (" (the baselines trained on a tenth of their images)" if once else "")
+                  + f"; these figures are not comparable with the {source}'s.", ""]
     lines += [
         f"`{summary['command']}`: {plural(sum(e['seeds'] for e in entries), 'run')} "
-        f"({plural(len(entries), 'row')} x {plural(n, 'seed')}, seeds "
-        f"{summary['seed_values'][0]}..{summary['seed_values'][-1]}), float64, "
+        f"({plural(len(entries) - len(once), 'row')} x {plural(n, 'seed')}, seeds "
+        f"{summary['seed_values'][0]}..{summary['seed_values'][-1]}"
+        + (f"; {plural(len(once), 'baseline')} run once" if once else "") + "), float64, "
         f"{plural(summary['jobs'], 'worker process', 'es')} with "
         f"{'/'.join(map(str, summary['blas_threads']))} BLAS thread each, on "
         f"{summary['cpu_count']} cores; wall time **{wall:.0f} s** ({wall / 60:.1f} min); load "
@@ -130,8 +154,12 @@ def write_markdown(summary, path, plot_note=None, explanations=None):
         f"{summary['started']}; fastnet {summary['fastnet']}, numpy {summary['numpy']}.",
         "",
     ]
-    if summary["rows"]:
+    if has_table(summary):
         lines += _accuracy_section(summary, explanations, plot_note)
+    lines += baselines.markdown(summary)
+    lines += chapter3.markdown(summary, AGREEMENT_POINTS, plot_note is None,
+                               explanations.get("statements", {}))
+    lines += readings.markdown(summary)
     if summary.get("speed_rows"):
         lines += speeds.markdown(summary["speed_rows"], plot_note is None,
                                  explanations.get("speeds", {}))
@@ -168,6 +196,9 @@ def _accuracy_section(summary, explanations, plot_note):
         f"X + {AGREEMENT_POINTS:g}.",
         "- *seconds*: the training and evaluation time of the row's runs, added over its seeds "
         "(the runs went in parallel, so the wall time is less than the total).",
+        *(["- *one run*: a baseline classifier of chapter 1 (below the table) involves no "
+           "randomness, so it runs once and its figure is the same on every run."]
+          if any(entry.get("kind") == "baseline" for entry in summary["rows"]) else []),
         "",
         f"## Figures more than {AGREEMENT_POINTS:g} points from the {source}'s",
         "",
@@ -197,7 +228,10 @@ def write_plot(summary, path):
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    entries = summary["rows"]
+    # The rows with an accuracy per epoch and a figure of the source's: not the baselines,
+    # nor the runs only chapter 3's figures draw on.
+    entries = [entry for entry in summary["rows"]
+               if entry["quotes"] and entry.get("kind") != "baseline"]
     cols = min(4, len(entries))
     rows = math.ceil(len(entries) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3 * rows), squeeze=False)
@@ -244,11 +278,14 @@ def render(directory, explanations=None):
     directory = Path(directory)
     summary = json.loads((directory / "results.json").read_text())
     plots, plot_note = [], None
-    if summary["rows"]:
+    if any(e["quotes"] and e.get("kind") != "baseline" for e in summary["rows"]):
         plot_note = write_plot(summary, directory / "accuracy.png")
         plots.append(directory / "accuracy.png")
     if summary.get("speed_rows") and plot_note is None:
         plot_note = speeds.write_plot(summary["speed_rows"], directory / speeds.PLOT_FILE)
         plots.append(directory / speeds.PLOT_FILE)
+    if plot_note is None:
+        figures, plot_note = chapter3.write_plots(summary, directory)
+        plots += figures
     write_markdown(summary, directory / "results.md", plot_note, explanations)
     return [directory / "results.md"] + (plots if plot_note is None else []), plot_note

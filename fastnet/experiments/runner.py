@@ -4,7 +4,8 @@ worker processes, into a `Report`.
 Each worker holds the data once, as pixel bytes, and is pinned to one BLAS thread, so that two
 workers use two cores and no more; the longest runs start first.  The seeds are 0 .. n-1, and
 seed k fixes a run completely (`Network(seed=k)` draws the initial weights and every epoch's
-shuffle).
+shuffle).  Chapter 1's baselines (`suites.BaselineRow`) involve no randomness: each runs once,
+in the same pool.
 """
 
 import datetime
@@ -24,12 +25,14 @@ from ..data import load_mnist
 from ..interrupts import handling_sigint
 from ..network import Network
 from ..train import DivergenceError
+from . import baselines
 from .report import plural
 from .speeds import measure, progress_figures
-from .suites import SUITES, ExperimentError, Row, SpeedRow, Suite, select_rows
+from .suites import SUITES, BaselineRow, ExperimentError, Row, SpeedRow, Suite, select_rows
 
 DEFAULT_SEEDS = 3
-# --quick runs a tenth of each row's epochs (at least one), with one seed.
+# --quick runs a tenth of each row's epochs (at least one), with one seed, and trains the
+# baselines on a tenth of their images.
 QUICK_EPOCH_DIVISOR = 10
 
 
@@ -37,15 +40,22 @@ QUICK_EPOCH_DIVISOR = 10
 class Run:
     """One row trained from one seed.  accuracy : correct evaluation images after each epoch;
     speeds : for a SpeedRow (whose accuracy is empty and n_eval 0), the layer speeds at the
-    start and after each epoch (`speeds.measure`)."""
+    start and after each epoch (`speeds.measure`); curves : the row's ``monitor`` quantities,
+    one value per epoch each (training accuracy in correct images, like ``accuracy``).
+
+    A baseline's run has no seed (None), its one accuracy in ``accuracy``, and the number of
+    images it trained on in ``train``; ``skipped`` says why it did not run, if it did not."""
 
     row: str
-    seed: int
+    seed: int | None
     accuracy: list
     n_eval: int
     seconds: float
     blas_threads: int | None = None
     speeds: list | None = None
+    curves: dict | None = None
+    train: int | None = None
+    skipped: str | None = None
 
     @property
     def percent(self):
@@ -54,9 +64,13 @@ class Run:
 
 @dataclass(frozen=True)
 class Task:
+    """A row to run from ``seed`` for ``epochs`` (a baseline: on ``train`` images; None is
+    the row's own number)."""
+
     row: Row
-    seed: int
-    epochs: int
+    seed: int | None
+    epochs: int | None
+    train: int | None = None
 
 
 def check_data(rows, splits):
@@ -72,10 +86,17 @@ def check_data(rows, splits):
                                   "data leaves empty")
 
 
-def run_row(row, seed, splits, epochs=None):
+def run_row(row, seed, splits, epochs=None, train=None):
     """Train ``row`` from ``seed`` on ``splits`` (load_mnist's three pairs; uint8 pixels are
-    best) for ``epochs`` (default: the row's), evaluating after every epoch, or, for a
-    SpeedRow, measuring the layer speeds at the start and after every epoch.  Returns a Run."""
+    best) for ``epochs`` (default: the row's), evaluating after every epoch and recording the
+    row's ``monitor`` quantities, or, for a SpeedRow, measuring the layer speeds at the start
+    and after every epoch.  A BaselineRow trains once, on ``train`` images (default: the
+    row's), and ignores the seed and epochs.  Returns a Run."""
+    if isinstance(row, BaselineRow):
+        outcome = baselines.run(row, splits, train)
+        accuracy = [] if outcome.skipped else [outcome.correct]
+        return Run(row.id, None, accuracy, outcome.n_eval, outcome.seconds,
+                   train=outcome.train, skipped=outcome.skipped)
     if isinstance(row, SpeedRow):
         try:
             measured, seconds = measure(row, seed, splits, epochs)
@@ -86,13 +107,15 @@ def run_row(row, seed, splits, epochs=None):
     evaluation = test if row.eval == "test" else validation
     net = Network(row.sizes, cost=row.cost, init=row.init, seed=seed)
     start = time.perf_counter()
+    monitor = {f"monitor_{name}": True for name in row.monitor}
     try:
         history = net.SGD((X[:, :row.train], y[:row.train]), epochs or row.epochs, row.batch,
-                          row.eta, lmbda=row.lmbda, evaluation_data=evaluation)
+                          row.eta, lmbda=row.lmbda, evaluation_data=evaluation, **monitor)
     except DivergenceError as e:
         raise ExperimentError(f"{row.id}, seed {seed}: {e}") from None
+    curves = {name: list(getattr(history, name)) for name in row.monitor} or None
     return Run(row.id, seed, history.evaluation_accuracy, evaluation[0].shape[1],
-               time.perf_counter() - start)
+               time.perf_counter() - start, curves=curves)
 
 
 def blas_threads():
@@ -121,7 +144,7 @@ def _init_worker(data_path):
 
 
 def _run_in_worker(task):
-    run = run_row(task.row, task.seed, _worker["splits"], task.epochs)
+    run = run_row(task.row, task.seed, _worker["splits"], task.epochs, task.train)
     run.blas_threads = _worker["blas_threads"]
     return run
 
@@ -135,7 +158,7 @@ def _execute(tasks, jobs, data_path, splits):
         with threadpool_limits(1):
             threads = blas_threads()
             for task in tasks:
-                run = run_row(task.row, task.seed, splits, task.epochs)
+                run = run_row(task.row, task.seed, splits, task.epochs, task.train)
                 run.blas_threads = threads
                 yield run
         return
@@ -159,7 +182,7 @@ class Report:
     runs: list
     seeds: list
     quick: bool
-    epochs: dict  # row id -> epochs run
+    epochs: dict  # row id -> epochs run (a baseline: None)
     jobs: int
     wall_seconds: float
     load_average: tuple
@@ -171,15 +194,31 @@ class Report:
 
 
 def tasks_for(rows, seeds, quick):
-    """Every row x seed, the longest expected first: the pool hands tasks out in this order,
-    so the short runs fill the gaps at the end and both cores stay busy."""
-    tasks = [Task(row, seed, quick_epochs(row) if quick else row.epochs)
-             for row in rows for seed in seeds]
-    return sorted(tasks, key=lambda t: -t.row.expected_seconds(t.epochs))
+    """Every row x seed (a baseline once), the longest expected first: the pool hands tasks out
+    in this order, so the short runs fill the gaps at the end and both cores stay busy."""
+    tasks = []
+    for row in rows:
+        if isinstance(row, BaselineRow):
+            tasks.append(Task(row, None, None, quick_train(row) if quick else row.train))
+        else:
+            tasks += [Task(row, seed, quick_epochs(row) if quick else row.epochs)
+                      for seed in seeds]
+    return sorted(tasks, key=_expected_seconds, reverse=True)
+
+
+def _expected_seconds(task):
+    if isinstance(task.row, BaselineRow):
+        return task.row.expected_seconds(task.train)
+    return task.row.expected_seconds(task.epochs)
 
 
 def quick_epochs(row):
     return max(1, row.epochs // QUICK_EPOCH_DIVISOR)
+
+
+def quick_train(row):
+    """The images a baseline trains on in a --quick run."""
+    return max(1, row.train // QUICK_EPOCH_DIVISOR)
 
 
 def reproduce(suite, seeds=DEFAULT_SEEDS, only=None, quick=False, jobs=None, data_path=None,
@@ -204,8 +243,11 @@ def reproduce(suite, seeds=DEFAULT_SEEDS, only=None, quick=False, jobs=None, dat
     started = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
     load_average = os.getloadavg()
     if progress is not None:
-        print(f"reproduce {suite.name}: {plural(len(rows), 'row')} x "
-              f"{plural(len(seeds), 'seed')} = {plural(len(tasks), 'run')}, "
+        once = sum(isinstance(row, BaselineRow) for row in rows)
+        print(f"reproduce {suite.name}: {plural(len(rows) - once, 'row')} x "
+              f"{plural(len(seeds), 'seed')}"
+              + (f" + {plural(once, 'baseline')} once" if once else "")
+              + f" = {plural(len(tasks), 'run')}, "
               f"{plural(jobs, 'worker process', 'es')} with 1 BLAS thread each, float64",
               file=progress)
         if quick:
@@ -222,7 +264,7 @@ def reproduce(suite, seeds=DEFAULT_SEEDS, only=None, quick=False, jobs=None, dat
             bar.update()
     wall = time.perf_counter() - start
     order = {row.id: k for k, row in enumerate(rows)}
-    runs.sort(key=lambda run: (order[run.row], run.seed))
+    runs.sort(key=lambda run: (order[run.row], run.seed or 0))
     epochs = {task.row.id: task.epochs for task in tasks}
     return Report(suite, rows, runs, seeds, quick, epochs, jobs, wall, load_average, started)
 
@@ -241,11 +283,17 @@ def _row(suite, row_id):
 
 def _progress_line(suite, run):
     row = _row(suite, run.row)
+    if isinstance(row, BaselineRow):
+        if run.skipped:
+            return f"{row.id:18s} not run: {run.skipped}"
+        return (f"{row.id:18s} {'once':7s}: {row.headline.statistic} {run.percent[0]:.2f}% "
+                f"({run.accuracy[0]} / {run.n_eval}, trained on {run.train:,} images)  "
+                f"{run.seconds:7.1f} s")
     if run.speeds is not None:
         return f"{row.id:18s} seed {run.seed}: {progress_figures(run.speeds)}  " \
                f"{run.seconds:7.1f} s"
     accuracy = run.percent
-    figures = []
+    figures = [] if row.quotes else [f"last {accuracy[-1]:.2f}%"]
     for quote in row.quotes:
         epoch = quote.epoch_in(accuracy)
         figures.append(f"{quote.statistic} {accuracy[epoch]:.2f}%"

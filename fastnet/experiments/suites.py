@@ -1,8 +1,10 @@
-"""The experiments as data: the original notebook's four runs (`NOTEBOOK`) and every MNIST
+"""The experiments as data: the original notebook's four runs (`NOTEBOOK`), and its Network2
+runs as they were probably run, with a softmax output layer (`NOTEBOOK_SOFTMAX`); every MNIST
 result of chapters 1, 3 and 5 of the book (`BOOK`), one `Row` per line of the tables of issues
-6 and 14, each with the figure(s) its source quotes (`Quote`); chapter 5's measurements of how
-fast each hidden layer learns (`SPEEDS`, one `SpeedRow` per network); `SUITES` names them for
-`fastnet reproduce seed|book`.
+6 and 14, each with the figure(s) its source quotes (`Quote`); chapter 1's baseline
+classifiers (`BASELINES`, one `BaselineRow` each); the runs only chapter 3's figures draw on
+(`LEARNING_RATES`); chapter 5's measurements of how fast each hidden layer learns (`SPEEDS`,
+one `SpeedRow` per network); `SUITES` names them for `fastnet reproduce seed|book`.
 """
 
 from dataclasses import dataclass
@@ -22,24 +24,27 @@ class ExperimentError(Exception):
 class Quote:
     """A figure the book (or the notebook) quotes for a row: an accuracy in percent.
 
-    epoch : None for the peak, the best evaluation accuracy over all epochs; else the accuracy
-        after that epoch, counted from 0 as the book's printout ("Epoch 0: ...") counts.
+    epoch : None for the peak, the best evaluation accuracy over all epochs (or, for a
+        classifier trained once, its accuracy: ``label`` "accuracy"); else the accuracy after
+        that epoch, counted from 0 as the book's printout ("Epoch 0: ...") counts.
     relation : "" for an exact figure, "about" for a rounded one or one read off a graph,
         "under" for an upper bound.
     wording : how the source places an epoch figure: "at", "after" or "by" epoch k.
+    label : the name of the statistic when ``epoch`` is None.
     """
 
     value: float
     epoch: int | None = None
     relation: str = ""
     wording: str = "at"
+    label: str = "peak"
 
     @property
     def statistic(self):
-        return "peak" if self.epoch is None else f"epoch {self.epoch}"
+        return self.label if self.epoch is None else f"epoch {self.epoch}"
 
     def __str__(self):
-        where = "peak" if self.epoch is None else f"{self.wording} epoch {self.epoch}"
+        where = self.label if self.epoch is None else f"{self.wording} epoch {self.epoch}"
         return f"{self.relation + ' ' if self.relation else ''}{self.value:g} {where}"
 
     def epoch_in(self, accuracy):
@@ -91,13 +96,21 @@ class Row(Training):
     every epoch on the set the source used.
 
     eval : "test" or "validation".
-    quotes : the figures the source quotes; the last one is the row's headline figure.
+    quotes : the figures the source quotes; the last one is the row's headline figure.  A row
+        without any is run for a figure of chapter 3 (`chapter3`) and has no line in the table.
     best_of : the source's figure is the best of this many runs (1: a single run).
+    monitor : what else to record after every epoch, besides the evaluation accuracy:
+        "training_cost", "evaluation_cost" (both with the L2 term, as network2.py's) and
+        "training_accuracy", for the figures of chapter 3.
+    reading_of : the id of the row whose source this row reads differently (the notebook's
+        Network2 trained with a softmax output layer, beside the class as printed); "" if none.
     """
 
     eval: str
     quotes: tuple
     best_of: int = 1
+    monitor: tuple = ()
+    reading_of: str = ""
 
     @property
     def headline(self):
@@ -123,11 +136,13 @@ class Row(Training):
         return (epochs or self.epochs) * per_epoch
 
 
-def _notebook_row(id, lmbda, quote, program="network2.py", epochs=30):
+def _notebook_row(id, lmbda, quote, program="network2.py", epochs=30, cost=None,
+                  reading_of=""):
     network = program == "network.py"
     return Row(id, "notebook", program, (784, 30, 10),
-               "quadratic" if network else "cross-entropy", "large" if network else "default",
-               50_000, epochs, 100, 3.0, lmbda, "test", (quote,))
+               cost or ("quadratic" if network else "cross-entropy"),
+               "large" if network else "default", 50_000, epochs, 100, 3.0, lmbda, "test",
+               (quote,), reading_of=reading_of)
 
 
 NOTEBOOK = (
@@ -137,16 +152,29 @@ NOTEBOOK = (
     _notebook_row("network2-lmbda5", 5.0, Quote(96.0, 20, "about", "by")),
 )
 
+# The notebook's Network2 as it was probably run.  Its printed class is marked `In [None]`
+# (edited after the runs printed below it) and its forward pass ends in a softmax (issue 28);
+# the rows above train it as the class reads otherwise, a sigmoid output layer with the
+# cross-entropy delta a - y.  These train a softmax output layer with the log-likelihood
+# cost, whose delta is the same a - y; results.md sets the two readings side by side.
+NOTEBOOK_SOFTMAX = tuple(
+    _notebook_row(f"{row.id}-softmax", row.lmbda, row.headline, cost="log-likelihood",
+                  reading_of=row.id)
+    for row in NOTEBOOK if row.program == "network2.py")
+
 
 def _book_row(id, chapter, sizes, cost, init, train, epochs, eta, lmbda, eval, *quotes,
-              best_of=1):
+              best_of=1, monitor=()):
     program = "network.py" if chapter == 1 else "network2.py"
     return Row(id, f"chapter {chapter}", program, sizes, cost, init, train, epochs, 10, eta,
-               lmbda, eval, quotes, best_of)
+               lmbda, eval, quotes, best_of, monitor)
 
 
 N30, N100 = (784, 30, 10), (784, 100, 10)
 CE = "cross-entropy"
+# overfitting.py draws four panels of each 1,000-image run: the cost and the accuracy on the
+# training data and on the test data.
+ALL_CURVES = ("training_cost", "evaluation_cost", "training_accuracy")
 BOOK = (
     _book_row("ch1-30", 1, N30, "quadratic", "large", 50_000, 30, 3.0, 0.0, "test",
               Quote(95.42), best_of=3),
@@ -154,8 +182,10 @@ BOOK = (
               Quote(96.59)),
     _book_row("ch3-ce-30", 3, N30, CE, "large", 50_000, 30, 0.5, 0.0, "test", Quote(95.49)),
     _book_row("ch3-ce-100", 3, N100, CE, "large", 50_000, 30, 0.5, 0.0, "test", Quote(96.82)),
-    _book_row("ch3-overfit", 3, N30, CE, "large", 1_000, 400, 0.5, 0.0, "test", Quote(82.27)),
-    _book_row("ch3-reg-1k", 3, N30, CE, "large", 1_000, 400, 0.5, 0.1, "test", Quote(87.1)),
+    _book_row("ch3-overfit", 3, N30, CE, "large", 1_000, 400, 0.5, 0.0, "test", Quote(82.27),
+              monitor=ALL_CURVES),
+    _book_row("ch3-reg-1k", 3, N30, CE, "large", 1_000, 400, 0.5, 0.1, "test", Quote(87.1),
+              monitor=ALL_CURVES),
     _book_row("ch3-reg-30", 3, N30, CE, "large", 50_000, 30, 0.5, 5.0, "test", Quote(96.49)),
     _book_row("ch3-reg-100", 3, N100, CE, "large", 50_000, 30, 0.5, 5.0, "validation",
               Quote(97.92)),
@@ -179,6 +209,70 @@ BOOK += tuple(
     _book_row(f"ch5-30x{depth}" if depth > 1 else "ch5-30", 5, H30[depth], CE, "default",
               50_000, 30, 0.1, 5.0, "validation", Quote(value))
     for depth, value in ((1, 96.48), (2, 96.90), (3, 96.57), (4, 96.53)))
+
+# Chapter 3's multiple_eta.py: "three MNIST networks with three different learning rates,
+# eta=0.025, eta=0.25 and eta=2.5", network2.Network([784, 30, 10]) (cross-entropy, default
+# initialization) with net.SGD(training_data, 30, 10, eta, lmbda=5.0, evaluation_data=
+# validation_data, monitor_training_cost=True).  The book quotes no accuracy of them, only what
+# the training cost does (`chapter3`); the accuracy on the validation set is recorded anyway.
+LEARNING_RATES = tuple(
+    _book_row(f"ch3-eta-{eta:g}", 3, N30, CE, "default", 50_000, 30, eta, 5.0, "validation",
+              monitor=("training_cost",))
+    for eta in (0.025, 0.25, 2.5))
+
+
+@dataclass(frozen=True)
+class BaselineRow:
+    """One of chapter 1's yardsticks: a classifier that is not a network, trained once on the
+    first ``train`` training images (the book's 50,000) and scored on the ``eval`` set.
+
+    classifier : "darkness" (mnist_average_darkness.py: the digit whose average darkness, the
+        sum of the pixels, is nearest the image's) or "svm" (mnist_svm.py: scikit-learn's SVC
+        with the book's settings, `baselines.BOOK_SVC`).
+    Nothing in either is random: a run is the same from every seed, so there is one.
+    """
+
+    id: str
+    source: str
+    program: str
+    classifier: str
+    train: int
+    eval: str
+    quotes: tuple
+    best_of = 1
+
+    @property
+    def headline(self):
+        return self.quotes[-1]
+
+    def setup(self):
+        """What the classifier is, in one line."""
+        what = {"darkness": "the digit whose average darkness (sum of the pixels) over the "
+                            "training images is nearest the image's",
+                "svm": "scikit-learn SVC, RBF kernel, C = 1, gamma = 1/784 (the defaults of "
+                       "the book's time)"}[self.classifier]
+        return f"{what}; {self.train:,} images; {self.eval} set"
+
+    def expected_seconds(self, train=None):
+        """A rough model of a run's duration, only used to start the longest runs first: the
+        SVM's fit grows about as the square of the images, its prediction as its support
+        vectors (about a third of the images); the average darkness is one pass over the
+        pixels.  The constants fit one run of each size on the development machine."""
+        n = train or self.train
+        if self.classifier == "svm":
+            return 5e-8 * n * n + 2e-3 * n
+        return 1e-6 * n
+
+
+# Chapter 1: "getting 2,225 of the 10,000 test images correct, i.e., 22.25 percent accuracy";
+# "If we run scikit-learn's SVM classifier using the default settings, then it gets 9,435 of
+# 10,000 test images correct."
+BASELINES = (
+    BaselineRow("ch1-darkness", "chapter 1", "mnist_average_darkness.py", "darkness", 50_000,
+                "test", (Quote(22.25, label="accuracy"),)),
+    BaselineRow("ch1-svm", "chapter 1", "mnist_svm.py", "svm", 50_000, "test",
+                (Quote(94.35, label="accuracy"),)),
+)
 
 
 @dataclass(frozen=True)
@@ -240,9 +334,11 @@ class Suite:
 
 
 SUITES = {
-    "seed": Suite("seed", "The original notebook's four runs", "notebook", NOTEBOOK, True),
+    "seed": Suite("seed", "The original notebook's four runs", "notebook",
+                  NOTEBOOK + NOTEBOOK_SOFTMAX, True),
+    # Chapter 1's baselines after its networks, as in the book.
     "book": Suite("book", "The MNIST results of chapters 1, 3 and 5 of the book", "book",
-                  BOOK + SPEEDS, False),
+                  BOOK[:2] + BASELINES + BOOK[2:] + LEARNING_RATES + SPEEDS, False),
 }
 
 
