@@ -212,7 +212,7 @@ class Network:
             monitor_training_cost=False, monitor_training_accuracy=False, mu=0.0,
             early_stopping=None, schedule=False, on_batch=None, on_epoch=None, threads=1,
             order=None, optimizer="sgd", betas=(0.9, 0.999), epsilon=1e-8,
-            sample_weight=None):
+            sample_weight=None, monitor_loss=False):
         """Train by mini-batch stochastic gradient descent; returns a `History`.
 
         ``training_data`` and ``evaluation_data`` are ``(X, y)`` pairs as `load_mnist` gives
@@ -222,7 +222,8 @@ class Network:
         permutation into mini-batches, the last one possibly shorter.
 
         Monitoring is network2's: the four ``monitor_*`` switches; evaluation accuracy is
-        monitored by default when evaluation data are given.  ``lmbda`` is the penalty's
+        monitored by default when evaluation data are given.  ``monitor_loss`` adds the loss
+        tallied as the mini-batches train (`History.loss`: no pass over the data of its own).  ``lmbda`` is the penalty's
         parameter (the network's ``penalty``), with n = the training-set size; ``mu`` the
         momentum coefficient.
 
@@ -296,7 +297,8 @@ class Network:
         switches = {"training_cost": monitor_training_cost,
                     "training_accuracy": monitor_training_accuracy,
                     "evaluation_cost": monitor_evaluation_cost,
-                    "evaluation_accuracy": monitor_evaluation_accuracy}
+                    "evaluation_accuracy": monitor_evaluation_accuracy,
+                    "loss": monitor_loss}
         monitor = [name for name, on in switches.items() if on]
         config = TrainConfig(eta, lmbda, None, mu, optimizer, betas, epsilon)
         with self.state.training():

@@ -121,8 +121,9 @@ def sgd(net, training_data, config, *, epochs, mini_batch_size, evaluation_data=
     `History`.
 
     ``config`` is the run's `fastnet.config.TrainConfig`; the other arguments are
-    `Network.SGD`'s, already checked (see `_epochs`); ``sample_weight`` (n,) in the network's
-    dtype or None; ``progress(epoch, done, total)``, if given, is called from the waiting
+    `Network.SGD`'s, already checked (see `_epochs`); ``monitor`` may also name "loss" (the
+    loss tallied as the mini-batches train, `History.loss`); ``sample_weight`` (n,) in the
+    network's dtype or None; ``progress(epoch, done, total)``, if given, is called from the waiting
     thread every `POLL_SECONDS` with the mini-batches done of the epoch.  An inf or a nan
     found in the data as they are read (`checks.NonFiniteColumn`) puts back everything the
     run changed, parameters, optimizer state and the generator's state, and is raised naming
@@ -161,7 +162,7 @@ def _epochs(net, training_data, config, epochs, m, evaluation_data, monitor, sto
     history = History()
     state = net.state
     saved = state.snapshot()
-    kinds = config.kinds(net.activation, net.cost, net.penalty)
+    kinds = config.kinds(net.activation, net.cost, net.penalty, loss="loss" in monitor)
     eta = config.eta
     for epoch in range(epochs):
         start = time.perf_counter()
@@ -177,6 +178,14 @@ def _epochs(net, training_data, config, epochs, m, evaluation_data, monitor, sto
             interrupted = epoch_run(perm, m)
         except KeyboardInterrupt:
             interrupted = True  # a Ctrl-C that reached Python between mini-batches
+        if "loss" in monitor and not interrupted:
+            if not math.isfinite(epoch_run.loss):
+                state.restore(saved)
+                raise DivergenceError(f"training diverged in epoch {epoch}: the loss is no "
+                                      f"longer finite (eta={eta:g} is probably too large); "
+                                      f"{_restored_what(state)} restored to "
+                                      f"{_restored_to(epoch)}", history)
+            history.loss.append(epoch_run.loss)
         if interrupted:
             history.stopped = "interrupted"
             break
@@ -189,12 +198,12 @@ def _epochs(net, training_data, config, epochs, m, evaluation_data, monitor, sto
             break
         if problem:
             state.restore(saved)
-            restored = (f"the end of epoch {epoch - 1}" if epoch else
-                        "their values before this run")
-            what = "parameters and optimizer state" if state.slots else "parameters"
+            if "loss" in monitor:
+                history.loss.pop()
             raise DivergenceError(f"training diverged in epoch {epoch}: {problem} "
-                                  f"(eta={eta:g} is probably too large); {what} restored to "
-                                  f"{restored}", history)
+                                  f"(eta={eta:g} is probably too large); "
+                                  f"{_restored_what(state)} restored to "
+                                  f"{_restored_to(epoch)}", history)
         history.seconds.append(seconds)
         history.eta.append(eta)
         for key, value in monitored.items():
@@ -210,6 +219,14 @@ def _epochs(net, training_data, config, epochs, m, evaluation_data, monitor, sto
     return history
 
 
+def _restored_what(state):
+    return "parameters and optimizer state" if state.slots else "parameters"
+
+
+def _restored_to(epoch):
+    return f"the end of epoch {epoch - 1}" if epoch else "their values before this run"
+
+
 class _EpochRun:
     """One epoch's mini-batches, ``perm`` cut into runs of m: the full ones in one compiled
     call, a shorter last one in a second; called, returns True if the epoch was stopped
@@ -222,7 +239,13 @@ class _EpochRun:
         self.on_batch, self.progress, self.epoch = on_batch, progress, epoch
         self.control = new_control()
 
+    @property
+    def loss(self):
+        """The epoch's mean tallied loss (nan before any example)."""
+        return self.loss_sum / self.loss_weight if self.loss_weight else math.nan
+
     def __call__(self, perm, m):
+        self.loss_sum = self.loss_weight = 0.0
         n = len(perm)
         full = n - n % m
         self.total = -(-n // m)
@@ -241,6 +264,8 @@ class _EpochRun:
             return False
         state, weighted = self.net.state, self.weights.size > 0
         step = make_step(state, self.config, self.kinds, m, weighted, self.control)
+        tally = step.work[3]
+        tally[:] = 0.0
         if threads > 1:
             buffers = state.workspace(m).parallel(state.sizes, threads)
 
@@ -266,6 +291,8 @@ class _EpochRun:
                         break
         finally:
             state.t = int(self.control[T])  # the optimizer's steps, all taken
+            self.loss_sum += tally[0]
+            self.loss_weight += tally[1]
         if result >= 0:
             raise bad_column(self.X, int(result), self.net.dtype)
         return result == STOPPED

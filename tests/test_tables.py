@@ -256,3 +256,27 @@ def test_target_matrices_are_checked():
         net.SGD((X, np.zeros((2, 5))), 1, 5, 0.1, monitor_training_accuracy=True)
     with pytest.raises(ValueError, match="Y, the targets, contain inf or nan"):
         net.update_mini_batch(X, np.full((2, 5), np.inf), 0.1)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_tallied_loss_is_the_mean_cost_before_each_step(data, threads):
+    """`History.loss`: each mini-batch's cost before its step, averaged over the epoch,
+    weighted by the sample weights; the same on one thread and on two."""
+    (X, y), _ = data
+    X, y = X[:, :95], y[:95]
+    weights = np.random.default_rng(13).uniform(0.5, 1.5, 95)
+    net = fastnet.Network(SIZES, cost="log-likelihood", init="default", seed=9)
+    expected = fastnet.Network(SIZES, cost="log-likelihood", init="default", seed=9)
+    history = net.SGD((X, y), 2, 10, 0.1, sample_weight=weights, monitor_loss=True,
+                      threads=threads)
+    assert len(history.loss) == 2
+    for epoch in range(2):
+        perm = expected.rng.permutation(95)
+        total = 0.0
+        for k in range(0, 95, 10):
+            index = perm[k:k + 10]
+            a = expected.feedforward(X[:, index])
+            total += float(np.dot(weights[index], -np.log(a[y[index], np.arange(len(index))])))
+            expected.SGD((X[:, index], y[index]), 1, len(index), 0.1,
+                         sample_weight=weights[index], order=lambda e: np.arange(len(index)))
+        np.testing.assert_allclose(history.loss[epoch], total / weights.sum(), rtol=1e-9)
