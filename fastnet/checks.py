@@ -81,6 +81,26 @@ def check_threads(threads, sizes):
     return threads if len(sizes) > 2 else 1
 
 
+def check_verbose(verbose):
+    """``verbose`` as 0, 1 or 2 (see `Network.SGD`); None: 1 in an interactive session (a
+    notebook, IPython, the Python prompt), else 0."""
+    if verbose is None:
+        return 1 if _interactive() else 0
+    if isinstance(verbose, (bool, numbers.Integral)) and int(verbose) in (0, 1, 2):
+        return int(verbose)
+    raise ValueError(f"verbose must be one of None, 0 (False), 1 (True) or 2, not {verbose!r}")
+
+
+def _interactive():
+    import sys
+
+    if hasattr(sys, "ps1") or sys.flags.interactive:
+        return True
+    ipython = sys.modules.get("IPython")
+    get = getattr(ipython, "get_ipython", None)
+    return get is not None and get() is not None
+
+
 def check_inputs(X, n_in):
     """``X : (n_in, m)`` as an array: float64, float32 or uint8 pixels."""
     X = np.asarray(X)

@@ -5,10 +5,13 @@ numba keys a kernel's on-disk cache by its own source file only, and a kernel co
 another (a layer's block into the step) is frozen into the caller's cache entry: after an
 edit of `fastnet.layers`, the step cached from `fastnet/step.py` would go on running the old
 block, and a constant of `fastnet.settings` would stay as it was.  So every kernel's cache
-entry is stamped here with a hash of all the package's top-level modules: an edit of any of
-them recompiles the kernels once (about 15 s), and no stale kernel survives it.
+entry is stamped here with a hash of the source of every module compiled code can depend on:
+those that hold compiled code, and all that they import from the package, transitively
+(`_kernel_modules`).  An edit of any of them recompiles the kernels once (about 20 s); an
+edit elsewhere (the command line, the epoch loop in Python) does not.
 """
 
+import ast
 import functools
 import hashlib
 import os
@@ -51,13 +54,64 @@ def _stamp(dispatcher):
         cache_file._source_stamp = _package_source_hash()
 
 
+def will_compile(dispatcher, args):
+    """Whether calling ``dispatcher`` on ``args`` compiles (nothing for these argument types
+    in memory, nor in numba's on-disk cache), from numba's own index, without compiling or
+    loading anything.  False when that cannot be told (numba's internals changed)."""
+    try:
+        signature = tuple(dispatcher.typeof_pyval(arg) for arg in args)
+        if signature in dispatcher.overloads:
+            return False
+        cache_file = getattr(dispatcher._cache, "_cache_file", None)
+        if cache_file is None:  # no cache directory: every process compiles
+            return True
+        return not any(key[0] == signature for key in cache_file._load_index())
+    except Exception:
+        return False
+
+
+# What marks a module as holding compiled code.
+_COMPILED = (b"@_jit", b"@overload(", b"@intrinsic", b"numba.njit", b"ExternalFunction")
+
+
 @functools.lru_cache(maxsize=None)
 def _package_source_hash():
-    """sha256 of the package's top-level modules, in name order (read once per process)."""
+    """sha256 of the sources of `_kernel_modules`, in name order (read once per process)."""
     here = os.path.dirname(os.path.abspath(__file__))
+    sources = _kernel_modules(here)
     digest = hashlib.sha256()
-    for name in sorted(os.listdir(here)):
+    for name in sorted(sources):
+        digest.update(name.encode() + b"\0" + sources[name])
+    return digest.digest()
+
+
+def _kernel_modules(here):
+    """``{file name: source}`` of the package's top-level modules that hold compiled code and
+    of every top-level module they import, transitively."""
+    sources = {}
+    for name in os.listdir(here):
         if name.endswith(".py"):
             with open(os.path.join(here, name), "rb") as f:
-                digest.update(name.encode() + b"\0" + f.read())
-    return digest.digest()
+                sources[name] = f.read()
+    todo = [name for name, source in sources.items() if any(m in source for m in _COMPILED)]
+    found = set()
+    while todo:
+        name = todo.pop()
+        if name in found:
+            continue
+        found.add(name)
+        todo.extend(imported for imported in _imports(sources[name]) if imported in sources)
+    return {name: sources[name] for name in found}
+
+
+def _imports(source):
+    """The file names of the package's top-level modules ``source`` imports (``from .x import``
+    and ``from . import x``)."""
+    names = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            if node.module:
+                names.add(node.module.split(".")[0] + ".py")
+            else:
+                names.update(alias.name + ".py" for alias in node.names)
+    return names

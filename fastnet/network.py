@@ -28,9 +28,10 @@ from .activations import check_activation
 from .checks import DTYPES, INITS  # noqa: F401  (importable from here, as before)
 from .checks import (bad_column, check_count, check_data, check_dtype, check_hyperparameters,
                      check_init, check_inputs, check_nonnegative, check_sample_weight,
-                     check_sizes, check_threads)
+                     check_sizes, check_threads, check_verbose)
 from .config import T, TrainConfig
 from .costs import get_cost
+from .history import run_config
 from .optimizers import check_optimizer
 from .penalties import check_penalty
 from .state import TrainState
@@ -212,7 +213,7 @@ class Network:
             monitor_training_cost=False, monitor_training_accuracy=False, mu=0.0,
             early_stopping=None, schedule=False, on_batch=None, on_epoch=None, threads=1,
             order=None, optimizer="sgd", betas=(0.9, 0.999), epsilon=1e-8,
-            sample_weight=None, monitor_loss=False):
+            sample_weight=None, monitor_loss=False, verbose=None):
         """Train by mini-batch stochastic gradient descent; returns a `History`.
 
         ``training_data`` and ``evaluation_data`` are ``(X, y)`` pairs as `load_mnist` gives
@@ -241,6 +242,15 @@ class Network:
         after that mini-batch (it costs a return to Python per mini-batch).
         ``on_epoch(epoch, history)`` is called after each epoch's record.
 
+        ``verbose``: 1 (or True) prints a line per epoch as the book's code does (the
+        accuracy, what else is monitored, the seconds the epoch's training took); 2 adds a
+        progress bar over each epoch's mini-batches (tqdm.auto: a widget in Jupyter, text on
+        a terminal); 0 (or False) prints nothing.  The default, None, is 1 in an interactive
+        session (a notebook, IPython, the Python prompt), where the book's readers work and a
+        silent cell looks hung, and 0 elsewhere (scripts, the command line, worker
+        processes), as a library is quiet unless asked; either way it costs the epoch
+        nothing.  The History says the same, and more (`History.epoch_line`).
+
         Ctrl-C (KeyboardInterrupt) stops the run after the current mini-batch: `SGD` returns
         the History so far with ``stopped == "interrupted"``, the network as that mini-batch
         left it; a second Ctrl-C aborts at once.
@@ -267,6 +277,7 @@ class Network:
         before the call: parameters, optimizer state and generator.  The epochs run in
         `fastnet.train.sgd`.
         """
+        verbose = check_verbose(verbose)
         training_data = check_data(training_data, "training_data", self.sizes)
         epochs = check_count(epochs, "epochs", minimum=0)
         m = check_count(mini_batch_size, "mini_batch_size")
@@ -301,11 +312,18 @@ class Network:
                     "loss": monitor_loss}
         monitor = [name for name, on in switches.items() if on]
         config = TrainConfig(eta, lmbda, None, mu, optimizer, betas, epsilon)
+        settings = run_config(self, config, epochs=epochs, mini_batch_size=m, threads=threads,
+                              train_size=training_data[0].shape[1],
+                              eval_size=(None if evaluation_data is None else
+                                         evaluation_data[0].shape[1]),
+                              monitor=monitor, early_stopping=early_stopping,
+                              schedule=schedule)
         with self.state.training():
             return train.sgd(self, training_data, config, epochs=epochs, mini_batch_size=m,
                              evaluation_data=evaluation_data, monitor=monitor,
                              stop_rule=stop_rule, on_batch=on_batch, on_epoch=on_epoch,
-                             threads=threads, order=order, sample_weight=sample_weight)
+                             threads=threads, order=order, sample_weight=sample_weight,
+                             verbose=verbose, settings=settings)
 
     # -- internals ---------------------------------------------------------------------------
 

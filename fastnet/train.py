@@ -18,6 +18,7 @@ Shapes: ``X : (n_in, n)`` (F-ordered is fastest), integer labels ``y : (n,)`` or
 """
 
 import math
+import sys
 import threading
 import time
 from dataclasses import replace
@@ -29,6 +30,7 @@ from .checks import NonFiniteColumn, bad_column, check_order
 from .config import DONE, STOP, T
 from .config import control as new_control
 from .history import History
+from .jit import will_compile
 from .step import STOPPED, _train_batches, make_step
 
 __all__ = ["DivergenceError", "History", "NoImprovement", "StopRule", "MONITORS", "sgd"]
@@ -116,15 +118,16 @@ MONITORS = {
 
 def sgd(net, training_data, config, *, epochs, mini_batch_size, evaluation_data=None,
         monitor=(), stop_rule=None, on_batch=None, on_epoch=None, threads=1, order=None,
-        sample_weight=None, progress=None):
+        sample_weight=None, verbose=0, settings=None):
     """Train ``net`` (a `fastnet.Network`) for ``epochs`` epochs of mini-batches; returns a
     `History`.
 
     ``config`` is the run's `fastnet.config.TrainConfig`; the other arguments are
     `Network.SGD`'s, already checked (see `_epochs`); ``monitor`` may also name "loss" (the
     loss tallied as the mini-batches train, `History.loss`); ``sample_weight`` (n,) in the
-    network's dtype or None; ``progress(epoch, done, total)``, if given, is called from the waiting
-    thread every `POLL_SECONDS` with the mini-batches done of the epoch.  An inf or a nan
+    network's dtype or None; ``verbose``: 0, 1 (a line per epoch, `History.epoch_line`) or 2
+    (the lines and a progress bar over each epoch's mini-batches, updated by the waiting
+    thread every `POLL_SECONDS`); ``settings``: the run's `History.config`.  An inf or a nan
     found in the data as they are read (`checks.NonFiniteColumn`) puts back everything the
     run changed, parameters, optimizer state and the generator's state, and is raised naming
     the data.
@@ -134,9 +137,11 @@ def sgd(net, training_data, config, *, epochs, mini_batch_size, evaluation_data=
     try:
         if epochs:
             load_kernels(net, training_data, config, mini_batch_size, threads, sample_weight)
-        return _epochs(net, training_data, config, epochs, mini_batch_size, evaluation_data,
-                       monitor, stop_rule, on_batch, on_epoch, threads, order, sample_weight,
-                       progress)
+        with _ProgressBar(verbose >= 2) as bar:
+            return _epochs(net, training_data, config, epochs, mini_batch_size,
+                           evaluation_data, monitor, stop_rule, on_batch, on_epoch, threads,
+                           order, sample_weight, bar.update if verbose >= 2 else None,
+                           verbose >= 1, settings or {})
     except NonFiniteColumn as exc:
         state.restore(saved[0])
         net.rng.bit_generator.state = saved[1]
@@ -144,7 +149,7 @@ def sgd(net, training_data, config, *, epochs, mini_batch_size, evaluation_data=
 
 
 def _epochs(net, training_data, config, epochs, m, evaluation_data, monitor, stop_rule,
-            on_batch, on_epoch, threads, order, sample_weight, progress):
+            on_batch, on_epoch, threads, order, sample_weight, progress, lines, settings):
     """The epochs of `sgd`.
 
     ``monitor`` is a sequence of `MONITORS` names, ``stop_rule`` a `StopRule` (or None).
@@ -159,7 +164,7 @@ def _epochs(net, training_data, config, epochs, m, evaluation_data, monitor, sto
     # pixel through float64 (twice as slow, docs/benchmarks.md).
     scale = net.dtype.type(1 / 256 if X.dtype == np.uint8 else 1.0)
     weights = sample_weight if sample_weight is not None else np.empty(0, net.dtype)
-    history = History()
+    history = History(config=settings)
     state = net.state
     saved = state.snapshot()
     kinds = config.kinds(net.activation, net.cost, net.penalty, loss="loss" in monitor)
@@ -196,6 +201,7 @@ def _epochs(net, training_data, config, epochs, m, evaluation_data, monitor, sto
         except KeyboardInterrupt:
             history.stopped = "interrupted"
             break
+        scoring = time.perf_counter() - start - seconds
         if problem:
             state.restore(saved)
             if "loss" in monitor:
@@ -205,10 +211,13 @@ def _epochs(net, training_data, config, epochs, m, evaluation_data, monitor, sto
                                   f"{_restored_what(state)} restored to "
                                   f"{_restored_to(epoch)}", history)
         history.seconds.append(seconds)
+        history.scoring_seconds.append(scoring)
         history.eta.append(eta)
         for key, value in monitored.items():
             getattr(history, key).append(value)
         saved = state.snapshot()
+        if lines:
+            print(history.epoch_line(epoch), flush=True)
         if on_epoch is not None:
             on_epoch(epoch, history)
         if stop_rule is not None and stop_rule.active:
@@ -225,6 +234,40 @@ def _restored_what(state):
 
 def _restored_to(epoch):
     return f"the end of epoch {epoch - 1}" if epoch else "their values before this run"
+
+
+class _ProgressBar:
+    """A tqdm.auto bar over an epoch's mini-batches (a widget in Jupyter, text on a
+    terminal), made on the first report; `update(epoch, done, total)` is the waiting
+    thread's progress report (`_EpochRun`).  Inactive: nothing, tqdm not even imported."""
+
+    def __init__(self, active):
+        self.active, self.bar, self.epoch = active, None, None
+
+    def __enter__(self):
+        return self
+
+    def update(self, epoch, done, total):
+        if not self.active:
+            return
+        if self.bar is None or epoch != self.epoch:
+            self.close()
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, desc=f"Epoch {epoch}", unit="batch", leave=False)
+            self.epoch = epoch
+        self.bar.update(done - self.bar.n)
+        if done == total:
+            self.bar.refresh()  # tqdm draws at most every 0.1 s: the end is always shown
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
 
 
 class _EpochRun:
@@ -278,6 +321,8 @@ class _EpochRun:
         try:
             if self.on_batch is None:
                 result = self._waiting(lambda: call(index))
+                if self.progress is not None:
+                    self.progress(self.epoch, int(self.control[DONE]), self.total)
             elif threads > 1:
                 result = call(index, self.on_batch)
             else:
@@ -303,27 +348,31 @@ class _EpochRun:
         in the calling thread when that is not the main thread."""
         if threading.current_thread() is not threading.main_thread():
             return call()
-        outcome = []
+        outcome, done = [], threading.Event()
 
         def work():
             try:
                 outcome.append((True, call()))
             except BaseException as exc:  # raised again in the waiting thread
                 outcome.append((False, exc))
+            finally:
+                done.set()
 
         worker = threading.Thread(target=work, name="fastnet-epoch", daemon=True)
         worker.start()
         interrupted = False
-        while worker.is_alive():
+        # An Event, not Thread.join: a join that a KeyboardInterrupt interrupts can leave the
+        # thread looking finished while it still runs (CPython, bpo-21822).
+        while not done.is_set():
             try:
-                worker.join(POLL_SECONDS)
-                if self.progress is not None and worker.is_alive():
+                if not done.wait(POLL_SECONDS) and self.progress is not None:
                     self.progress(self.epoch, int(self.control[DONE]), self.total)
             except KeyboardInterrupt:
                 if interrupted:
                     raise  # a second Ctrl-C: at once (the worker stops after its mini-batch)
                 interrupted = True
                 self.control[STOP] = 1
+        worker.join()
         ok, value = outcome[0]
         if not ok:
             raise value
@@ -366,8 +415,23 @@ def load_kernels(net, training_data, config, m, threads, sample_weight=None):
     state = net.state
     kinds = config.kinds(net.activation, net.cost, net.penalty)
     step = make_step(state, config, kinds, m, weights.size > 0)
+    args = (X, y, weights, none, scale, *step)
+    if will_compile(_train_batches, args):
+        compile_note(net.dtype)
     with blas.one_thread():
-        _train_batches(X, y, weights, none, scale, *step)
+        _train_batches(*args)
         if threads > 1:
             parallel.load_kernels(X, y, weights, scale,
                                   *state.workspace(m).parallel(state.sizes, threads), step)
+
+
+# What the note before compiling says it takes: the kernels of one dtype, on this project's
+# 2-core machine (docs/benchmarks.md).
+COMPILE_TIME = "about 15-25 s on idle cores, a minute on busy ones"
+
+
+def compile_note(dtype, prog="fastnet"):
+    """One line on stderr, before numba compiles the kernels of an SGD run: the silence that
+    follows is not a hang."""
+    print(f"{prog}: compiling the numba kernels for {np.dtype(dtype).name} ({COMPILE_TIME}; "
+          f"numba keeps them in its cache for later runs) ...", file=sys.stderr, flush=True)

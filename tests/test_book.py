@@ -302,8 +302,9 @@ def test_malformed_data_is_refused_naming_the_element(book_data):
     x, y = good[5]
     cases = {
         "training_data[5]: x must be a (784, 1)": good[:5] + [(x[:, 0], y)] + good[6:],
-        "training_data[3]: y must be one-hot": good[:3] + [(x, y * 0.5)] + good[4:],
-        "training_data[2]: y must be a one-hot (10, 1)": good[:2] + [validation[0]] + good[3:],
+        "training_data[3]: y contains inf or nan": good[:3] + [(x, y * np.nan)] + good[4:],
+        "training_data[2]: y must be a (10, 1) target array": (good[:2] + [validation[0]]
+                                                              + good[3:]),
         "training_data[4] must be a pair": good[:4] + [(x,)] + good[5:],
         "training_data is empty": [],
     }
@@ -330,6 +331,54 @@ def test_malformed_data_is_refused_naming_the_element(book_data):
     net.cost = MyCost
     with pytest.raises(ValueError, match="QuadraticCost or CrossEntropyCost, not MyCost"):
         net.SGD(good, 1, 10, 0.5)
+
+
+def test_soft_targets_train_as_the_book(book_data, capsys):
+    """The book's code takes any (10, 1) target; 0.1/0.9 targets train as it trains them."""
+    train, validation, _ = book_data
+    soft = [(x, np.where(y == 1, 0.9, 0.1)) for x, y in train[:300]]
+    seed(5)
+    theirs = book_port.Network2([784, 20, 10])
+    their_lists = theirs.SGD(soft, 2, 10, 0.5, lmbda=1.0, evaluation_data=validation[:200],
+                             monitor_training_cost=True, monitor_training_accuracy=True)
+    seed(5)
+    ours = network2.Network([784, 20, 10])
+    our_lists = ours.SGD(soft, 2, 10, 0.5, lmbda=1.0, evaluation_data=validation[:200],
+                         monitor_training_cost=True, monitor_training_accuracy=True)
+    assert_same_parameters(ours, theirs)
+    np.testing.assert_allclose(our_lists[2], their_lists[2], rtol=1e-10)  # training cost
+    assert our_lists[3] == their_lists[3]  # training accuracy, by the targets' argmax
+    capsys.readouterr()
+
+
+def test_a_diverging_run_is_a_divergence_error(book_data, capsys):
+    """At eta 1e4 the cost overflows while the weights stay finite: the book's code prints
+    "Cost on evaluation data: inf" and goes on; the drop-in raises DivergenceError, the
+    parameters those before the run."""
+    import fastnet
+
+    train, validation, _ = book_data
+    seed(6)
+    net = network2.Network([784, 20, 10])
+    before = [p.copy() for p in net.weights + net.biases]
+    with pytest.raises(fastnet.DivergenceError, match="training diverged in epoch 0: the cost "
+                                                      "is no longer finite"):
+        net.SGD(train[:500], 3, 10, 1e4, evaluation_data=validation[:100],
+                monitor_evaluation_cost=True)
+    assert "Cost on evaluation data: inf" in capsys.readouterr().out
+    for p, q in zip(before, net.weights + net.biases):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_a_spent_zip_gets_a_hint():
+    training, _, _ = mnist_loader.load_data_wrapper()
+    list(training)  # a notebook's first run of a cell read the zip
+    net = network.Network([784, 10, 10])
+    with pytest.raises(ValueError, match=re.escape("training_data is empty (it is an iterator, "
+                                                   "such as the zip the book's loader returns, "
+                                                   "which can be read only once: pass "
+                                                   "list(...) of it to read it again)")):
+        net.SGD(training, 1, 10, 3.0)
 
 
 # -- the engine's order hook -------------------------------------------------------------------

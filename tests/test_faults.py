@@ -235,8 +235,8 @@ def test_the_first_run_says_that_it_compiles(tmp_path, capsys):
                           env={**os.environ, "PYTHONPATH": str(REPO),
                                "NUMBA_CACHE_DIR": str(tmp_path)})
     assert cold.returncode == 0 and cold.stdout == ""
-    assert re.fullmatch(r"fastnet: compiling the numba kernels for float64 \(first run on this "
-                        r"machine, .*\) \.\.\.\n", cold.stderr)
+    assert re.fullmatch(r"fastnet: compiling the numba kernels for float64 \(.*; numba keeps "
+                        r"them in its cache for later runs\) \.\.\.\n", cold.stderr)
     from fastnet import step
     from fastnet.commands.common import first_run_note
 
@@ -244,8 +244,35 @@ def test_the_first_run_says_that_it_compiles(tmp_path, capsys):
     Network([2, 2], seed=0).SGD((np.zeros((2, 3)), np.zeros(3, np.int64)), 1, 2, 0.1)
     if step._train_batches.stats.cache_path is None:
         pytest.skip("numba cannot cache the kernels here: every run compiles")
+    capsys.readouterr()  # the SGD call's own note, if it compiled
     first_run_note("float64")  # now cached: nothing to say
     assert capsys.readouterr().err == ""
+
+
+def test_sgd_says_it_compiles_before_it_does_and_only_then(tmp_path, capsys, monkeypatch):
+    """The note comes from the engine, for Python users too: printed when numba has no
+    compiled epoch for the run's types, in memory or on disk (`jit.will_compile`)."""
+    from fastnet import jit, train
+
+    module = tmp_path / "twice.py"
+    module.write_text("import numba\n@numba.njit(cache=True)\ndef twice(x):\n    return 2 * x\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "cache"))
+    from twice import twice
+
+    assert jit.will_compile(twice, (1.5,))
+    assert twice(1.5) == 3.0
+    assert not jit.will_compile(twice, (1.5,))  # in memory now
+    assert jit.will_compile(twice, (np.ones(2),))  # another type: not compiled yet
+    X, y = np.zeros((2, 3)), np.zeros(3, np.int64)
+    Network([2, 2], seed=0).SGD((X, y), 1, 2, 0.1)  # compiled or loaded by now
+    capsys.readouterr()
+    Network([2, 2], seed=0).SGD((X, y), 1, 2, 0.1)
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(train, "will_compile", lambda dispatcher, args: True)
+    Network([2, 2], seed=0).SGD((X, y), 1, 2, 0.1)
+    assert re.fullmatch(r"fastnet: compiling the numba kernels for float64 \(.*\) \.\.\.\n",
+                        capsys.readouterr().err)
 
 
 # -- Ctrl-C anywhere ---------------------------------------------------------------------------

@@ -12,8 +12,11 @@ data).  The engine takes ``X : (784, N)`` F-ordered, one example per column, wit
 - **Separate arrays** (a list the user built): they are stacked once into a new ``X``.
 
 Either way the result is ``Columns(X, labels, index)``: pair i of the list is column
-``index[i]`` of ``X``, with label ``labels[index[i]]``.  Every element is checked on the way; a
-wrong one gives a ValueError naming it (``training_data[17]: x must be ...``).
+``index[i]`` of ``X``, with label ``labels[index[i]]``; or, for training targets that are not
+all one-hot (the book accepts any ``(10, 1)`` array, soft targets such as 0.1/0.9 too),
+``labels`` is the target matrix ``(n_out, N)`` and pair i's target its column ``index[i]``.
+Every element is checked on the way; a wrong one gives a ValueError naming it
+(``training_data[17]: x must be ...``).
 """
 
 import numbers
@@ -30,8 +33,9 @@ FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 class Columns:
     """A data set as the engine takes it: pair i is column ``index[i]`` of ``X``.
 
-    X : (n_in, N) F-ordered, float32 or float64; labels : (N,) int64; index : (n,) int64.
-    ``copied`` says whether X had to be stacked (False: a view of the caller's array).
+    X : (n_in, N) F-ordered, float32 or float64; labels : (N,) int64, or targets
+    (n_out, N) float64; index : (n,) int64.  ``copied`` says whether X had to be stacked
+    (False: a view of the caller's array).
     """
 
     X: np.ndarray
@@ -43,33 +47,37 @@ class Columns:
         return len(self.index)
 
     def chunks(self, size):
-        """``(X_chunk : (n_in, <= size), labels_chunk)`` over the pairs in order: slices of X
-        where the pairs are consecutive columns, else gathered chunk by chunk (never the
-        whole set at once)."""
+        """``(X_chunk : (n_in, <= size), labels_chunk)`` over the pairs in order (labels, or
+        target columns): slices of X where the pairs are consecutive columns, else gathered
+        chunk by chunk (never the whole set at once)."""
         index = self.index
         n = len(index)
         if n and index[-1] - index[0] == n - 1 and np.all(np.diff(index) == 1):
             start = int(index[0])
             for k in range(0, n, size):
                 stop = min(n, k + size)
-                yield self.X[:, start + k:start + stop], self.labels[start + k:start + stop]
+                yield self.X[:, start + k:start + stop], self.labels[..., start + k:start + stop]
             return
         for k in range(0, n, size):
             part = index[k:k + size]
-            yield self.X[:, part], self.labels[part]
+            yield self.X[:, part], self.labels[..., part]
 
 
-def as_arrays(pairs, n_in, n_out, one_hot, what):
+def as_arrays(pairs, n_in, n_out, one_hot, what, spent=False):
     """``Columns`` for the list ``pairs`` of ``(x, y)``: ``x : (n_in, 1)`` float arrays, ``y``
-    one-hot ``(n_out, 1)`` arrays (``one_hot=True``) or int labels in 0..n_out-1.
+    ``(n_out, 1)`` target arrays (``one_hot=True``: the training data's format; one-hot
+    targets become labels) or int labels in 0..n_out-1.
 
-    ``what`` names the data in errors.  Raises ValueError for an empty list, a pair that is
-    not a pair, an x of another shape or dtype, a y that is not one-hot or a label out of
-    range, or pixels that are not finite.
+    ``what`` names the data in errors; ``spent``: the pairs came from an iterator (a zip), which
+    an empty list then probably means was read before.  Raises ValueError for an empty list, a
+    pair that is not a pair, an x of another shape or dtype, a target that is not finite or a
+    label out of range, or pixels that are not finite.
     """
     n = len(pairs)
     if not n:
-        raise ValueError(f"{what} is empty")
+        hint = (" (it is an iterator, such as the zip the book's loader returns, which can be "
+                "read only once: pass list(...) of it to read it again)" if spent else "")
+        raise ValueError(f"{what} is empty{hint}")
     xs, ys = [None] * n, [None] * n
     shape = (n_in, 1)
     for i, pair in enumerate(pairs):
@@ -81,16 +89,16 @@ def as_arrays(pairs, n_in, n_out, one_hot, what):
             raise ValueError(f"{what}[{i}]: x must be a {shape} float32 or float64 array, "
                              f"not {_describe(x)}")
         xs[i], ys[i] = x, y
-    labels = _one_hot_labels(ys, n_out, what) if one_hot else _int_labels(ys, n_out, what)
+    labels = _targets(ys, n_out, what) if one_hot else _int_labels(ys, n_out, what)
     columns = _view_of_one_array(xs, n_in)
     if columns is None:
         X = _stacked(xs, n_in)
         result = Columns(X, labels, np.arange(n, dtype=np.int64), True)
     else:
         X, index = columns
-        column_labels = np.zeros(X.shape[1], np.int64)
-        column_labels[index] = labels
-        if not np.array_equal(column_labels[index], labels):
+        column_labels = np.zeros(labels.shape[:-1] + (X.shape[1],), labels.dtype)
+        column_labels[..., index] = labels
+        if not np.array_equal(column_labels[..., index], labels):
             # One image listed twice with two labels: the columns cannot carry both.
             result = Columns(_stacked(xs, n_in), labels, np.arange(n, dtype=np.int64), True)
         else:
@@ -104,18 +112,23 @@ def as_arrays(pairs, n_in, n_out, one_hot, what):
     return result
 
 
-def _one_hot_labels(ys, n_out, what):
+def _targets(ys, n_out, what):
+    """The training targets: int labels ``(n,)`` when every y is one-hot (the loader's), else
+    the target matrix ``(n_out, n)`` (soft targets, as the book's code takes them too)."""
     shape = (n_out, 1)
     for i, y in enumerate(ys):
         if not isinstance(y, np.ndarray) or y.shape != shape or y.dtype.kind not in "fiub":
-            raise ValueError(f"{what}[{i}]: y must be a one-hot {shape} array (the training "
-                             f"data's format), not {_describe(y)}")
+            raise ValueError(f"{what}[{i}]: y must be a {shape} target array such as "
+                             f"vectorized_result gives (the training data's format), not "
+                             f"{_describe(y)}")
     Y = np.concatenate(ys, axis=1)  # (n_out, n): small next to the images
-    good = np.all((Y == 0) | (Y == 1), axis=0) & (np.count_nonzero(Y, axis=0) == 1)
-    if not good.all():
-        i = int(np.argmin(good))
-        raise ValueError(f"{what}[{i}]: y must be one-hot (one 1, the rest 0), not "
-                         f"{Y[:, i].tolist()}")
+    finite = np.isfinite(Y).all(axis=0)
+    if not finite.all():
+        i = int(np.argmin(finite))
+        raise ValueError(f"{what}[{i}]: y contains inf or nan")
+    one_hot = np.all((Y == 0) | (Y == 1), axis=0) & (np.count_nonzero(Y, axis=0) == 1)
+    if not one_hot.all():
+        return Y.astype(np.float64)
     return np.argmax(Y, axis=0).astype(np.int64)
 
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import reference
 from ..data import one_hot
+from ..train import DivergenceError
 from ..network import Network as Engine
 from ..reference import sigmoid
 from ..settings import EVAL_CHUNK
@@ -75,13 +76,14 @@ class BookNetwork:
         """The book's start of SGD: ``list()`` of the training pairs (one-hot targets) and, if
         ``other`` is given and not empty, of the evaluation pairs (int labels) named
         ``what``, as `Columns` (None for no evaluation data)."""
-        train = self.columns(list(training_data), True, "training_data")
+        train = self.columns(training_data, True, "training_data")
         other = list(other) if other else None
         return train, (self.columns(other, False, what) if other else None)
 
     def columns(self, data, one_hot_targets, what):
-        """`columns.as_arrays` for this network's layer sizes."""
-        return as_arrays(data, self.sizes[0], self.sizes[-1], one_hot_targets, what)
+        """`columns.as_arrays` of ``list(data)``, for this network's layer sizes."""
+        return as_arrays(list(data), self.sizes[0], self.sizes[-1], one_hot_targets, what,
+                         spent=iter(data) is data)
 
     def train(self, train, epochs, mini_batch_size, eta, lmbda, on_epoch):
         """Train on the `Columns` ``train`` with the engine, in the book's order.
@@ -90,23 +92,42 @@ class BookNetwork:
         epoch, the shuffles accumulating.  Shuffling a list of the n positions instead makes
         the same calls to ``random`` and so the same order; each epoch's mini-batches are the
         columns of those positions, cut into runs of ``mini_batch_size``.  ``on_epoch(j)`` runs
-        after epoch j on the live engine; raising `StopTraining` ends the run there.
+        after epoch j on the live engine and returns the costs it measured: raising
+        `StopTraining` ends the run there; a cost that is not finite is a divergence
+        (`fastnet.DivergenceError`, the parameters of the last finite epoch kept), as the
+        engine's own monitoring would say.  Ctrl-C stops after the current mini-batch and is
+        raised again (KeyboardInterrupt), as in the book's code, with the parameters and the
+        lists of the epochs done consistent.
         """
         engine = self.engine()
         positions = list(range(len(train)))
+        finite = [engine.state.snapshot()]
 
         def order(epoch):
             random.shuffle(positions)
             return train.index[np.array(positions)]
 
+        def after_epoch(epoch, history):
+            costs = on_epoch(epoch) or ()
+            if not all(np.isfinite(cost) for cost in costs):
+                engine.state.restore(finite[0])
+                restored = (f"the end of epoch {epoch - 1}" if epoch else
+                            "their values before this run")
+                raise DivergenceError(f"training diverged in epoch {epoch}: the cost is no "
+                                      f"longer finite (eta={eta:g} is probably too large); "
+                                      f"parameters restored to {restored}", history)
+            finite[0] = engine.state.snapshot()
+
         try:
-            engine.SGD((train.X, train.labels), epochs, mini_batch_size, eta, lmbda=lmbda,
-                       monitor_evaluation_accuracy=False, order=order,
-                       on_epoch=lambda epoch, history: on_epoch(epoch))
+            history = engine.SGD((train.X, train.labels), epochs, mini_batch_size, eta,
+                                 lmbda=lmbda, monitor_evaluation_accuracy=False, order=order,
+                                 on_epoch=after_epoch, verbose=0)
         except StopTraining:
-            pass
+            return
         finally:
             self.take_parameters(engine)
+        if history.stopped == "interrupted":
+            raise KeyboardInterrupt
 
     def step(self, mini_batch, eta, lmbda, n):
         """One gradient step on the list of ``(x, y)`` pairs ``mini_batch``, on the engine;
@@ -126,15 +147,18 @@ class BookNetwork:
 
     @staticmethod
     def correct(engine, data):
-        """How many pairs of the `Columns` ``data`` the engine classifies right."""
-        return sum(int(np.count_nonzero(np.argmax(engine.feedforward(X), axis=0) == y))
+        """How many pairs of the `Columns` ``data`` the engine classifies right (the target's
+        largest entry, for soft targets, as the book's accuracy takes it)."""
+        return sum(int(np.count_nonzero(np.argmax(engine.feedforward(X), axis=0)
+                                        == (np.argmax(y, axis=0) if y.ndim == 2 else y)))
                    for X, y in data.chunks(EVAL_CHUNK))
 
     @staticmethod
     def summed_cost(engine, data, cost):
-        """The sum over the pairs of ``data`` of ``cost.fn(a, y)``, y one-hot."""
+        """The sum over the pairs of ``data`` of ``cost.fn(a, y)``, y one-hot (or the
+        targets themselves)."""
         k = engine.sizes[-1]
-        return sum(cost.fn(engine.feedforward(X), one_hot(y, k))
+        return sum(cost.fn(engine.feedforward(X), y if y.ndim == 2 else one_hot(y, k))
                    for X, y in data.chunks(EVAL_CHUNK))
 
 

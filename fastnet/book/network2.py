@@ -99,20 +99,25 @@ class Network(BookNetwork):
             return value
 
         def on_epoch(j):
+            """The book's monitoring after epoch j; returns the costs it measured (a cost that
+            is not finite ends the run as a divergence, `BookNetwork.train`)."""
             engine = self._engine
+            costs = []
             print("Epoch %s training complete" % j)
             if monitor_training_cost:
-                record(training_cost, "Cost on training data: {}",
-                       self._total_cost(engine, train, lmbda))
+                costs.append(record(training_cost, "Cost on training data: {}",
+                                    self._total_cost(engine, train, lmbda)))
             if monitor_training_accuracy:
                 best["last"] = record(training_accuracy, "Accuracy on training data: {} / {}",
                                       self.correct(engine, train), len(train))
             if monitor_evaluation_cost:
-                record(evaluation_cost, "Cost on evaluation data: {}",
-                       self._total_cost(engine, evaluation, lmbda))
+                costs.append(record(evaluation_cost, "Cost on evaluation data: {}",
+                                    self._total_cost(engine, evaluation, lmbda)))
             if monitor_evaluation_accuracy:
                 best["last"] = record(evaluation_accuracy, "Accuracy on evaluation data: {} / {}",
                                       self.correct(engine, evaluation), len(evaluation))
+            if not all(np.isfinite(cost) for cost in costs):
+                return costs
             if early_stopping_n > 0:
                 if best["last"] > best["accuracy"]:
                     best["accuracy"], best["epochs_without"] = best["last"], 0
@@ -120,6 +125,7 @@ class Network(BookNetwork):
                     best["epochs_without"] += 1
                 if best["epochs_without"] == early_stopping_n:
                     raise StopTraining
+            return costs
 
         self.train(train, epochs, mini_batch_size, eta, lmbda, on_epoch)
         return evaluation_cost, evaluation_accuracy, training_cost, training_accuracy

@@ -139,34 +139,31 @@ def real(requirement, accept):
 
 # -- the first run ---------------------------------------------------------------------------
 
-# What the one line before compiling says it takes: the kernels of one dtype, on this
-# project's 2-core machine (64 s measured at load average 6.6; ~15 s reported idle, issue 16).
-COMPILE_TIME = "about 15 s on idle cores, a minute on busy ones"
-
-
-def first_run_note(dtype, prog="fastnet"):
+def first_run_note(dtype, kernel="epoch", prog="fastnet"):
     """Say on stderr, before the silence, that numba is about to compile the kernels for
-    ``dtype``, when they are not in numba's on-disk cache (the cache is checked, not
-    loaded)."""
-    if not _kernels_cached(np.dtype(dtype).name):
-        print(f"{prog}: compiling the numba kernels for {np.dtype(dtype).name} (first run on "
-              f"this machine, {COMPILE_TIME}; later runs load them from numba's cache) ...",
-              file=sys.stderr, flush=True)
+    ``dtype``, when they are not in numba's on-disk cache (the cache is checked, not loaded):
+    for commands whose worker processes train (``kernel="epoch"``: the compiled epoch holds
+    every kernel it calls) or that only score (``"evaluation"``).  `fastnet train` needs no
+    note of its own: `Network.SGD` says it before compiling (`train.compile_note`)."""
+    if not _kernels_cached(np.dtype(dtype).name, kernel):
+        from ..train import compile_note
+
+        compile_note(dtype, prog)
 
 
-def _kernels_cached(dtype_name):
-    """Whether numba's cache index lists every kernel, and some of them for arrays of
-    ``dtype_name``: a cheap look at the index files, through numba internals; any surprise
-    there counts as not cached (so the note is printed)."""
+def _kernels_cached(dtype_name, kernel):
+    """Whether numba's cache index lists the kernel for arrays of ``dtype_name``: a cheap look
+    at the index file, through numba internals; any surprise there counts as not cached (so
+    the note is printed)."""
     try:
         import numba
 
-        from .. import step
-
-        # The compiled epoch holds every kernel it calls: its cache entry is the one to find.
-        indexes = [step._train_batches._cache._cache_file._load_index()]
-        assert isinstance(step._train_batches, numba.core.dispatcher.Dispatcher)
+        if kernel == "epoch":
+            from ..step import _train_batches as dispatcher
+        else:
+            from ..layers import _bias_activate as dispatcher
+        assert isinstance(dispatcher, numba.core.dispatcher.Dispatcher)
+        index = dispatcher._cache._cache_file._load_index()
     except Exception:  # a NullCache (no cache directory), or numba's internals changed
         return False
-    return (bool(indexes) and all(indexes)
-            and any(f"array({dtype_name}," in str(key).lower() for index in indexes for key in index))
+    return any(f"array({dtype_name}," in str(key).lower() for key in index)

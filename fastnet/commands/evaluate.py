@@ -35,7 +35,7 @@ def register(subparsers):
 
 def cmd_evaluate(args):
     pictures = _picture_paths(args.out) if args.out is not None else None
-    first_run_note("float64")  # loading the model builds a Network, which compiles the kernels
+    first_run_note("float64", "evaluation")  # scoring compiles the activations' kernels
     net = load_model(args.model)
     _, (X, y) = load_data(args, split=args.eval)  # only the set it scores
     if net.sizes[0] != X.shape[0] or net.sizes[-1] != N_CLASSES:

@@ -31,7 +31,7 @@ from ..data import N_CLASSES
 from ..network import DTYPES, INITS, Network
 from ..train import DivergenceError
 from .common import (EVAL_SETS, CommandError, FailedAfterWork, add_data_option, check_writable,
-                     ctrl_c_exits, evaluation_split, first_run_note, integer, load_data, real)
+                     ctrl_c_exits, evaluation_split, integer, load_data, real)
 from .plot import check_plot_extra, run_label, write_learning_curves
 from .status import EXIT_INTERRUPTED
 from .train_progress import BestEpoch, Progress, history_document, plural, saved_note, summary
@@ -155,7 +155,6 @@ def cmd_train(args):
         raise CommandError("--monitor layer-speed needs a hidden layer; --sizes has none")
     config = _resolve_config(args, where, X.shape[1], evaluation[0].shape[1])
     _print_config(config, origin)
-    first_run_note(args.dtype)
     try:
         net = Network(args.sizes, cost=args.cost, init=args.init, dtype=args.dtype,
                       seed=config["seed"], activation=args.activation, penalty=args.penalty)
