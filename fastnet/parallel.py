@@ -8,12 +8,12 @@ thread k owns a contiguous share R of the neurons of every layer.  Per mini-batc
 
 1. gathers the examples into its own ``x`` (the first layer's products then read their inputs
    from the thread's own cache);
-2. computes its rows of each hidden layer, ``a[l][R] = sigma(w[l][R] @ a[l-1] + b[l][R])``;
+2. computes its rows of each hidden layer, ``a[l][R] = f(w[l][R] @ a[l-1] + b[l][R])``;
    a barrier after each hidden layer, as the next one reads a[l] whole;
 3. computes the whole output layer and its delta into buffers of its own (a few small
    products done P times over, instead of one more barrier);
 4. backpropagates into its rows of each layer below, ``delta[l-1][R] = (w[l][:, R].T @
-   delta[l]) * sigma'``, a barrier after each hidden delta, which the layer below reads
+   delta[l]) * f'``, a barrier after each hidden delta, which the layer below reads
    whole;
 5. after a barrier (from here on no thread reads the parameters of the layers above the first
    in this step), updates its rows of the first layer's weights, ``w[0][R] -= step *
@@ -25,13 +25,13 @@ A mini-batch whose gathered inputs would outgrow the core's cache (500 examples 
 say) goes through steps 1-4 in chunks of examples (`chunks_of`), and the first layer's
 update is summed up chunk by chunk while the chunk's inputs are still in the cache; the
 forward passes then use a copy of the thread's rows of w[0] made at the start of the step.
-Measured on [784, 30, 10] at mini-batch 1000 in float64, 2 threads: 0.121 s per epoch
-whole, 0.092 s in 20 chunks of 50.
+(docs/benchmarks.md, "Threads", has what chunks save).
 
 For [784, 30, 10] that is two barriers per mini-batch (or chunk, plus one), and each thread
 does half of the two big products (the first layer's forward product and its weight
-update).  The arithmetic is `kernels._train_step`'s, done by the same kernels on shares of
-the rows; only the blocks that BLAS is handed change, and with them the last bits of some
+update).  Each step is made of the blocks the one-thread step is made of (`fastnet.layers`:
+forward, output, backward; `fastnet.updates`: accumulate, finish, biases), on shares of the
+rows or columns; only the blocks that BLAS is handed change, and with them the last bits of some
 sums (BLAS's kernels add in an order that depends on the shape).  The result therefore
 depends on the number of threads in its last bits, like that of a multi-threaded BLAS; for
 a given number it is always the same, and `tests/test_parallel.py` holds it to the reference
