@@ -50,22 +50,47 @@ def outputs(net, X, offset=0):
         return a
 
 
+class NonFiniteOutput(ValueError):
+    """The network's output for a column of finite inputs is not a number: its products
+    overflowed both ways (inf - inf), from inputs or weights too large for the dtype.  A
+    prediction from it would be meaningless (numpy's argmax of a nan column is 0)."""
+
+    def __init__(self, column, X, net):
+        values = np.abs(X[:, column]).max() if X.dtype != np.uint8 else 255
+        weights = max(float(np.abs(w).max()) for w in net.weights)
+        super().__init__(f"X column {column}: the network's output is not a number: its "
+                         f"products overflow {net.dtype.name} (inputs up to {values:.3g}, "
+                         f"weights up to {weights:.3g})")
+
+
+def _checked(net, X, a, offset):
+    """``a``, the outputs of the columns of ``X`` from ``offset`` on, or `NonFiniteOutput`
+    for the first that holds a nan."""
+    bad = np.flatnonzero(np.isnan(a).any(axis=0))
+    if bad.size:
+        raise NonFiniteOutput(offset + int(bad[0]), X, net)
+    return a
+
+
 def feedforward(net, X):
-    """``outputs`` of all of ``X`` (checked by the caller), chunk by chunk."""
+    """``outputs`` of all of ``X`` (checked by the caller), chunk by chunk; a column whose
+    output is not a number is a `NonFiniteOutput`."""
     out = np.empty((net.sizes[-1], X.shape[1]), net.dtype)
     for start in range(0, X.shape[1], EVAL_CHUNK):
         stop = min(start + EVAL_CHUNK, X.shape[1])
-        out[:, start:stop] = outputs(net, X[:, start:stop], start)
+        out[:, start:stop] = _checked(net, X[:, start:stop],
+                                      outputs(net, X[:, start:stop], start), start)
     return out
 
 
 def correct(net, X, y):
-    """How many columns of ``X`` the network classifies as their label in ``y``."""
+    """How many columns of ``X`` the network classifies as their label in ``y`` (a column whose
+    output is not a number is a `NonFiniteOutput`)."""
     count = 0
     for start in range(0, X.shape[1], EVAL_CHUNK):
         stop = min(start + EVAL_CHUNK, X.shape[1])
-        predicted = np.argmax(outputs(net, X[:, start:stop], start), axis=0)
-        count += int(np.count_nonzero(predicted == y[start:stop]))
+        a = _checked(net, X[:, start:stop], outputs(net, X[:, start:stop], start), start)
+        count += int(np.count_nonzero(np.argmax(a, axis=0) == y[start:stop]))
     return count
 
 

@@ -396,6 +396,8 @@ def _monitor(net, training_data, evaluation_data, lmbda, monitor, threads):
                     monitored[name] = MONITORS[name](net, training_data, evaluation_data, lmbda)
                 except NonFiniteColumn as exc:
                     raise NonFiniteColumn(exc.column, name.split("_")[0] + "_data") from None
+                except evaluation.NonFiniteOutput:
+                    return monitored, "the network's outputs are no longer numbers"
     costs = [v for k, v in monitored.items() if k.endswith("cost")]
     return monitored, (None if all(map(math.isfinite, costs)) else "the cost is no longer finite")
 

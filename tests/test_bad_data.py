@@ -220,3 +220,56 @@ def test_empty_data_cannot_be_scored():
     with pytest.raises(ValueError, match="^data is empty"):
         net.total_cost(*empty)
     assert net.feedforward(empty[0]).shape == (SIZES[-1], 0)
+
+
+def test_finite_inputs_that_overflow_the_network_are_named_not_predicted_as_class_0():
+    """Values near 1e308 are finite, but their products overflow both ways (inf - inf): the
+    output is nan, and numpy's argmax would call it class 0."""
+    net = Network([784, 30, 10], seed=0)
+    X = np.full((784, 3), 0.5)
+    X[:, 1] = 1e308
+    with pytest.raises(ValueError, match=r"^X column 1: the network's output is not a number: "
+                                         r"its products overflow float64 \(inputs up to 1e\+308"):
+        net.predict(X)
+    with pytest.raises(ValueError, match="X column 1: the network's output is not a number"):
+        net.accuracy(X, np.zeros(3, np.int64))
+    assert net.predict(X[:, [0, 2]]).shape == (2,)  # the others are fine
+
+
+def test_targets_that_are_not_finite_are_refused_by_update_mini_batch():
+    net = Network(SIZES, seed=1)
+    state = _state(net)
+    X = _data()[0][:, :4]
+    for bad in (np.nan, np.inf):
+        Y = np.zeros((SIZES[-1], 4))
+        Y[1, 2] = bad
+        with pytest.raises(ValueError, match="Y, the targets, contain inf or nan"):
+            net.update_mini_batch(X, Y, 0.5)
+    _assert_unchanged(net, state)
+
+
+def test_one_network_trained_from_two_threads_at_once_is_refused(mnist_uint8):
+    """Two trainers interleaving their steps on the same arrays gave garbage: the second is
+    refused while the first trains, and the first is unharmed."""
+    import threading
+
+    (X, y), _, _ = mnist_uint8
+    net = Network([784, 30, 10], seed=2)
+    started, tried = threading.Event(), threading.Event()
+    outcome = {}
+
+    def first():
+        outcome["history"] = net.SGD((X[:, :2000], y[:2000]), 1000, 10, 3.0,
+                                     on_batch=lambda: started.set() or tried.is_set())
+
+    trainer = threading.Thread(target=first)
+    trainer.start()
+    assert started.wait(60)
+    with pytest.raises(RuntimeError, match="this Network is already being trained"):
+        net.SGD((X[:, :100], y[:100]), 1, 10, 3.0)
+    with pytest.raises(RuntimeError, match="already being trained"):
+        net.update_mini_batch(X[:, :10] / 256, np.eye(10)[:, y[:10]], 3.0)
+    tried.set()
+    trainer.join(60)
+    assert outcome["history"].stopped == "interrupted"
+    net.SGD((X[:, :100], y[:100]), 1, 10, 3.0)  # free again

@@ -13,14 +13,25 @@ one-hot ``(10, 1)`` array for training and an int label for testing, as
 `fastnet.book.mnist_loader.load_data_wrapper` gives them.  Two departures, both for input the
 book's code would mishandle: a wrong element raises ValueError naming it, and a run whose
 weights stop being finite raises `fastnet.DivergenceError` instead of going on with nan.
+
+A subclass that overrides ``update_mini_batch``, ``backprop``, ``cost_derivative``,
+``feedforward`` or ``evaluate`` (as the book's exercises ask) gets the book's own per-example
+algorithm, which calls its methods (`fastnet.book.per_example`; said once on stderr).
 """
 
 import numpy as np
 
 from ..reference import sigmoid, sigmoid_prime
+from . import per_example
 from .core import BookNetwork
 
 __all__ = ["Network", "sigmoid", "sigmoid_prime"]
+
+
+# The methods of the book's Network that the compiled engine does the work of without calling
+# them: a class that overrides one runs the book's per-example algorithm (`per_example`).
+ENGINE_REPLACES = ("update_mini_batch", "backprop", "cost_derivative", "feedforward",
+                   "evaluate")
 
 
 class Network(BookNetwork):
@@ -47,6 +58,11 @@ class Network(BookNetwork):
         ``Epoch j : correct / n_test`` when ``test_data`` (``(x, int label)`` pairs) is
         given and not empty, else ``Epoch j complete``.  Returns None, as the book does.
         """
+        changed = per_example.overrides(self, Network, ENGINE_REPLACES)
+        if changed:
+            per_example.say_once(self, f"overrides {', '.join(changed)}")
+            return per_example.sgd_network(self, training_data, epochs, mini_batch_size, eta,
+                                           test_data)
         train, test = self.data_sets(training_data, test_data, "test_data")
 
         def on_epoch(j):
@@ -61,10 +77,17 @@ class Network(BookNetwork):
     def update_mini_batch(self, mini_batch, eta):
         """One gradient step on the list of ``(x, y)`` pairs ``mini_batch``:
         ``w <- w - (eta/m) * sum of the per-example gradients``, the same for the biases."""
+        changed = per_example.overrides(self, Network, ("backprop", "cost_derivative"))
+        if changed:
+            per_example.say_once(self, f"overrides {', '.join(changed)}")
+            return per_example.update_mini_batch(self, list(mini_batch), eta)
         self.step(mini_batch, eta, 0.0, None)
 
     def evaluate(self, test_data):
         """How many of the ``(x, int label)`` pairs ``test_data`` the network gets right."""
+        if per_example.overrides(self, Network, ("feedforward",)):
+            per_example.say_once(self, "overrides feedforward")
+            return per_example.evaluate(self, list(test_data))
         return self.correct(self.engine(), self.columns(list(test_data), False, "test_data"))
 
     def cost_derivative(self, output_activations, y):

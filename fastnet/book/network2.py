@@ -18,9 +18,12 @@ Two of the book's quirks are kept, since they are what its numbers mean:
   returns once ``early_stopping_n`` epochs in a row have not beaten it.
 
 Departures, all for input the book's code would mishandle: a wrong element of the data raises
-ValueError naming it; so do early stopping without a monitored accuracy and a cost other than
-the two below in `SGD` and `update_mini_batch` (``backprop`` takes any cost with ``delta``);
-a run whose weights stop being finite raises `fastnet.DivergenceError`.
+ValueError naming it; so does early stopping without a monitored accuracy; a run whose weights
+or monitored costs stop being finite raises `fastnet.DivergenceError`.
+
+A subclass that overrides ``update_mini_batch``, ``backprop``, ``feedforward``, ``accuracy``
+or ``total_cost`` (as the book's exercises ask), or a cost class of one's own, gets the book's
+own per-example algorithm, which calls them (`fastnet.book.per_example`; said once on stderr).
 """
 
 import numpy as np
@@ -28,12 +31,17 @@ import numpy as np
 from .. import atomic_file, model_file
 from ..costs import CrossEntropyCost, QuadraticCost
 from ..reference import sigmoid, sigmoid_prime, vectorized_result
+from . import per_example
 from .core import BookNetwork, StopTraining
 
 __all__ = ["QuadraticCost", "CrossEntropyCost", "Network", "load", "vectorized_result",
            "sigmoid", "sigmoid_prime"]
 
 ENGINE_COSTS = {QuadraticCost: "quadratic", CrossEntropyCost: "cross-entropy"}
+# The methods of the book's Network that the compiled engine does the work of without calling
+# them: a class that overrides one (or a cost the engine does not have) runs the book's
+# per-example algorithm (`per_example`).
+ENGINE_REPLACES = ("update_mini_batch", "backprop", "feedforward", "accuracy", "total_cost")
 
 
 class Network(BookNetwork):
@@ -51,12 +59,22 @@ class Network(BookNetwork):
         self.default_weight_initializer()
         self.cost = cost
 
+    def _changed(self, names):
+        """What of ``names`` this network's class overrides, and its cost if the engine does
+        not have it; said once on stderr when there is something."""
+        changed = per_example.overrides(self, Network, names)
+        if self.cost not in ENGINE_COSTS:
+            changed.append(f"cost {getattr(self.cost, '__name__', self.cost)}")
+        if changed:
+            per_example.say_once(self, f"overrides {', '.join(changed)}")
+        return changed
+
     @property
     def engine_cost(self):
-        if self.cost not in ENGINE_COSTS:
-            raise ValueError(f"fastnet.book.network2 trains with QuadraticCost or "
-                             f"CrossEntropyCost, not {getattr(self.cost, '__name__', self.cost)}")
-        return ENGINE_COSTS[self.cost]
+        """The engine's name of the cost.  The engine trains with the book's two costs only
+        (a cost of one's own trains per example, `_changed`); for scoring, where only the
+        sigmoid output layer counts, any cost is the cross-entropy's network."""
+        return ENGINE_COSTS.get(self.cost, "cross-entropy")
 
     def default_weight_initializer(self):
         """Biases from N(0, 1), weights from N(0, 1/n_in), by ``np.random.randn``."""
@@ -81,6 +99,11 @@ class Network(BookNetwork):
         list with one value per epoch, empty when not monitored.  ``early_stopping_n > 0``
         stops after that many epochs without a better accuracy (see the module docstring).
         """
+        if self._changed(ENGINE_REPLACES):
+            return per_example.sgd_network2(
+                self, training_data, epochs, mini_batch_size, eta, lmbda, evaluation_data,
+                monitor_evaluation_cost, monitor_evaluation_accuracy, monitor_training_cost,
+                monitor_training_accuracy, early_stopping_n)
         train, evaluation = self.data_sets(training_data, evaluation_data, "evaluation_data")
         if (monitor_evaluation_cost or monitor_evaluation_accuracy) and evaluation is None:
             raise ValueError("monitoring the evaluation data needs evaluation_data")
@@ -88,7 +111,6 @@ class Network(BookNetwork):
                                          or monitor_training_accuracy):
             raise ValueError("early stopping needs a monitored accuracy "
                              "(monitor_evaluation_accuracy=True)")
-        self.engine_cost  # noqa: B018 (a cost the engine lacks is refused before any work)
         evaluation_cost, evaluation_accuracy = [], []
         training_cost, training_accuracy = [], []
         best = {"accuracy": 0, "epochs_without": 0, "last": None}
@@ -134,7 +156,8 @@ class Network(BookNetwork):
         """One gradient step on the list of ``(x, y)`` pairs ``mini_batch``:
         ``w <- (1 - eta*lmbda/n) w - (eta/m) * sum of the per-example gradients``, biases
         without the decay; ``n`` is the size of the whole training set."""
-        self.engine_cost  # noqa: B018 (refuses a cost the engine lacks)
+        if self._changed(("backprop",)):
+            return per_example.update_mini_batch(self, list(mini_batch), eta, lmbda, n)
         self.step(mini_batch, eta, lmbda, n)
 
     def output_delta(self, z, a, y):
@@ -149,6 +172,8 @@ class Network(BookNetwork):
         """The book's total cost of ``data``: the mean cost plus ``0.5 * lmbda * sum ||w||^2``
         (the book adds 0.5*(lmbda/n)*sum ||w||^2 once per example).  ``convert=False``: the
         targets are one-hot (training data); ``convert=True``: int labels."""
+        if self._changed(("feedforward",)):
+            return per_example.total_cost(self, list(data), lmbda, convert)
         return self._total_cost(self.engine(), self.columns(list(data), not convert, "data"),
                                 lmbda)
 
