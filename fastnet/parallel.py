@@ -57,6 +57,7 @@ from numba.extending import intrinsic
 
 from . import aligned
 from .config import ACTIVATION, COST, DONE as DONE_COUNT, LOSS, SOFTMAX, STOP, T
+from .fpenv import _flush_subnormals, _restore_fpenv
 from .gather import _batch_weight, _gather, _upcoming
 from .jit import _jit
 from .layers import _backward, _forward, _forward_checked, _forward_output, _output_delta
@@ -183,6 +184,19 @@ def _share(n, part, parts):
 def _train_part(part, parts, sync, X, targets, weights_data, index, scale, x, y, sw, out,
                 out_delta, w0_old, coef, hidden, hidden_delta, params, state, kinds, hyper,
                 control, tally):
+    """`_steps` with subnormal numbers flushed to zero on this thread (`fastnet.fpenv`)."""
+    saved = _flush_subnormals()
+    result = _steps(part, parts, sync, X, targets, weights_data, index, scale, x, y, sw, out,
+                    out_delta, w0_old, coef, hidden, hidden_delta, params, state, kinds, hyper,
+                    control, tally)
+    _restore_fpenv(saved)
+    return result
+
+
+@_jit
+def _steps(part, parts, sync, X, targets, weights_data, index, scale, x, y, sw, out,
+           out_delta, w0_old, coef, hidden, hidden_delta, params, state, kinds, hyper,
+           control, tally):
     """Thread `part`'s share of the mini-batches ``index[0:m], index[m:2m], ...``, each in
     chunks of examples (see the module's docstring).  Returns DONE; STOPPED (thread 0) when
     ``control[STOP]`` was up after a mini-batch; ABORTED if it stopped because the abort flag

@@ -121,25 +121,28 @@ class TrainState:
             self.slots.append(([aligned.zeros(w.shape, self.dtype) for w in self.weights],
                                [aligned.zeros(b.shape, self.dtype) for b in self.biases]))
         if config.route == GRADIENT and self._gradients is None:
+            # The gradient, and a spare slot for an optimizer with only one (`state_args`).
             self._gradients = ([aligned.empty(w.shape, self.dtype) for w in self.weights],
-                               [aligned.empty(b.shape, self.dtype) for b in self.biases])
+                               [aligned.zeros(w.shape, self.dtype) for w in self.weights],
+                               [aligned.zeros(b.shape, self.dtype) for b in self.biases])
 
     def state_args(self, config):
         """``(s1w, s2w, s1b, s2b, g)``, tuples of arrays, the form the compiled step takes:
         the optimizer's slots for ``config``'s route (`prepare` first) and the gradient
         arrays.  Where the route reads no such array, another of the same type stands in,
-        which nothing then writes: the parameters on the SGD routes; the gradient (for the
-        weights) and a scratch row (for the biases) for an optimizer with fewer than two
-        slots, whose rule returns that slot unchanged."""
+        which nothing then writes: the parameters on the SGD routes; spare arrays of their own
+        for an optimizer with fewer than two slots, whose rule writes that slot back
+        unchanged (not the gradient: two views of one array keep the loop from
+        vectorizing)."""
         weights, biases = tuple(self.weights), tuple(self.biases)
         if self._gradients is not None and config.route == GRADIENT:
-            g, scratch = tuple(self._gradients[0]), tuple(self._gradients[1])
+            g, spare = tuple(self._gradients[0]), (tuple(self._gradients[1]),
+                                                   tuple(self._gradients[2]))
         else:
-            g, scratch = weights, biases
+            g, spare = weights, (weights, biases)
         slots = [(tuple(w), tuple(b)) for w, b in self.slots[:config.slots]]
         s1 = slots[0] if slots else (weights, biases)
-        s2 = slots[1] if len(slots) > 1 else ((g, scratch) if config.route == GRADIENT else
-                                               (weights, biases))
+        s2 = slots[1] if len(slots) > 1 else spare
         return s1[0], s2[0], s1[1], s2[1], g
 
     # -- work arrays --------------------------------------------------------------------------

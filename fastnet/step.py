@@ -21,6 +21,7 @@ from collections import namedtuple
 
 from .config import DONE, STOP, T
 from .config import control as new_control
+from .fpenv import _flush_subnormals, _restore_fpenv
 from .gather import _batch_weight, _gather, _upcoming
 from .jit import _jit
 from .layers import _forward_backward
@@ -63,23 +64,25 @@ def _train_step(x, y, sw, total, params, state, work, kinds, hyper, control):
     Backprop (`layers._forward_backward`), then each layer's update, the output layer's first
     (`_update_layer`).  Returns -1, or the first column of x that holds an inf or a nan
     (found in the first layer's products): the step then stops there, before it has changed
-    anything.  ``control[T]``, the optimizer's step count, goes up by one.
+    anything.  ``control[T]``, the optimizer's step count, goes up by one.  Subnormal numbers
+    are flushed to zero during the step (`fastnet.fpenv`).
     """
     weights, biases = params
     s1w, s2w, s1b, s2b, grads = state
     a, delta, coef, tally = work
+    saved = _flush_subnormals()  # for this step only (`fastnet.fpenv`)
     bad = _forward_backward(x, y, sw, weights, biases, a, delta, kinds, tally)
-    if bad >= 0:
-        return bad
-    t = control[T] + 1
-    k = _step_constants(hyper, kinds, total, t, coef)
-    for layer in range(len(weights) - 1, 0, -1):
-        _update_layer(weights[layer], biases[layer], s1w[layer], s2w[layer], s1b[layer],
-                      s2b[layer], grads[layer], delta[layer], a[layer - 1].T, k, coef)
-    _update_layer(weights[0], biases[0], s1w[0], s2w[0], s1b[0], s2b[0], grads[0], delta[0],
-                  x.T, k, coef)
-    control[T] = t
-    return -1
+    if bad < 0:
+        t = control[T] + 1
+        k = _step_constants(hyper, kinds, total, t, coef)
+        for layer in range(len(weights) - 1, 0, -1):
+            _update_layer(weights[layer], biases[layer], s1w[layer], s2w[layer], s1b[layer],
+                          s2b[layer], grads[layer], delta[layer], a[layer - 1].T, k, coef)
+        _update_layer(weights[0], biases[0], s1w[0], s2w[0], s1b[0], s2b[0], grads[0],
+                      delta[0], x.T, k, coef)
+        control[T] = t
+    _restore_fpenv(saved)
+    return bad
 
 
 @_jit(options=INLINE_OPTIONS)

@@ -86,7 +86,7 @@ def _accumulate(w, v, g, delta, a_prev_t, first, k):
             if k.penalty_folds:
                 beta = k.decay
             elif k.decay_rate != 0.0:
-                _penalize(w, w, k.decay_rate, k.penalty)
+                _shrink(w, k.decay_rate, k.penalty)
         _gemm_over_examples(-k.step, delta, a_prev_t, beta, w)
     elif k.route == FOLD_VELOCITY:
         _gemm_over_examples(-k.step, delta, a_prev_t, k.mu if first else 1.0, v)
@@ -105,6 +105,22 @@ def _finish(w, v, s2, g, k, coef):
         if k.rate != 0.0:
             _penalize(g, w, -coef[len(coef) - 1], k.penalty)
         _apply_optimizer(w, v, s2, g, k.optimizer, coef)
+
+
+@_jit
+def _shrink(w, rate, penalty):
+    """w <- w - rate * grad_P(w), P the penalty of code ``penalty``: plain SGD's step of a
+    penalty that does not fold into BLAS (one array read and written in place: two views of
+    one array, as `_penalize` would get, keep the loop from vectorizing)."""
+    n, m = w.shape
+    i = 0
+    for grad in literal_unroll(GRAD):
+        if i == penalty:
+            for r in range(n):
+                for c in range(m):
+                    value = w[r, c]
+                    w[r, c] = value - rate * grad(value)
+        i += 1
 
 
 @_jit
