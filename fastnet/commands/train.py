@@ -12,7 +12,7 @@ cannot be written (the message says what was not saved), or the run diverges (th
 restores the last finite parameters, which --save then writes); 2 for bad input found before
 training (a usage error, a missing or damaged file, an unwritable output); 130 after Ctrl-C,
 which stops the run after the current mini-batch and still writes --save, --history and
---plot.
+--plot; SIGTERM, SIGHUP and SIGQUIT do the same, with 143, 129 and 131.
 """
 
 import argparse
@@ -30,7 +30,6 @@ from ..train import DivergenceError
 from .common import (EVAL_SETS, CommandError, FailedAfterWork, add_data_option, check_writable,
                      ctrl_c_exits, evaluation_split, first_run_note, integer, load_data, real)
 from .plot import check_plot_extra, run_label, write_learning_curves
-from .status import EXIT_INTERRUPTED
 from .train_progress import BestEpoch, Progress, history_document, plural, saved_note, summary
 
 # network2.py's monitors (`--monitor all`), then chapter 5's speed of learning per hidden layer.
@@ -53,7 +52,7 @@ def register(subparsers):
                     "cannot be written after training, 2 for bad input found before training, "
                     "1 too if the run diverges (--save then holds the last finite "
                     "parameters), 130 after Ctrl-C (which still writes --save, --history and "
-                    "--plot).")
+                    "--plot; SIGTERM, SIGHUP and SIGQUIT too, with 143, 129 and 131).")
     train.add_argument("--sizes", type=_sizes, default=[784, 30, 10], metavar="N,N,...",
                        help="neurons per layer, input first (default: 784,30,10)")
     train.add_argument("--epochs", type=integer(0), default=30, metavar="N",
@@ -116,9 +115,10 @@ def register(subparsers):
     train.set_defaults(run=cmd_train)
 
 
-# Ctrl-C before training starts, or a second one during it, aborts; a first one during it stops
-# the run after the current mini-batch (train_progress.Progress).
-@ctrl_c_exits("aborted (Ctrl-C); nothing more was written")
+# Ctrl-C (or SIGTERM, SIGHUP, SIGQUIT) before training starts, or a second one during it,
+# aborts; a first one during it stops the run after the current mini-batch
+# (train_progress.Progress).
+@ctrl_c_exits("aborted ({signal}); nothing more was written")
 def cmd_train(args):
     _check_outputs(args)
     (where, origin), splits = load_data(args)
@@ -154,15 +154,15 @@ def cmd_train(args):
     elapsed = time.perf_counter() - start
 
     if history.stopped == "interrupted":
-        print(f"Interrupted (Ctrl-C) after {plural(history.epochs, 'epoch')}: the run "
-              f"stopped after the current mini-batch")
-        status = EXIT_INTERRUPTED
+        print(f"Interrupted ({run.stopped_by}) after {plural(history.epochs, 'epoch')}: the "
+              f"run stopped after the current mini-batch")
+        status = run.stopped_status
     elif history.stopped == "early stopping":
         print(f"Stopped early: {config['early_stopping']} epochs without improvement")
     elif history.stopped == "schedule":
         print(f"Stopped by the schedule: eta fell below {config['eta']:g}/128")
     print(summary(history, config, elapsed))
-    failures = _write_outputs(net, args, config, history, best, run.speeds,
+    failures = _write_outputs(net, args, config, history, best, run,
                               diverged=diverged is not None)
     # A divergence is a failure after the work began (exit status 1), reported on one line
     # with whatever could not be written.
@@ -287,7 +287,7 @@ def _print_config(config, origin):
     sys.stdout.flush()
 
 
-def _write_outputs(net, args, config, history, best, speeds, diverged):
+def _write_outputs(net, args, config, history, best, run, diverged):
     """Write --save (the weights --keep names), --history (with the layer speeds, if
     measured) and --plot (when an epoch was done); one failing does not keep the others from
     being written.  Returns what failed, each saying what was not saved (for the caller's
@@ -299,13 +299,13 @@ def _write_outputs(net, args, config, history, best, speeds, diverged):
         try:
             net.save(args.save)
             print(f"Model saved to {args.save}: "
-                  f"{saved_note(history, args.keep, best.epoch, diverged)}")
+                  f"{saved_note(history, args.keep, best.epoch, diverged, run.stopped_by)}")
         except OSError as e:
             failures.append(f"could not write --save {args.save} ({e.strerror or e}): the "
                             f"trained model was not saved")
     if args.history is not None:
         try:
-            atomic_file.write_json(args.history, history_document(history, config, speeds))
+            atomic_file.write_json(args.history, history_document(history, config, run.speeds))
             print(f"History written to {args.history}")
         except OSError as e:
             failures.append(f"could not write --history {args.history} ({e.strerror or e}): "

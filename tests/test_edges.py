@@ -1,0 +1,282 @@
+"""Faults at the edges, one test (or a few) each: every way a command can end keeps what is done
+(a closed or full standard output, SIGTERM, SIGHUP and SIGQUIT, a dead worker, a FIFO nobody
+reads), hostile input is refused before it is used (decompression bombs, pickles declaring
+gigabytes, absurd sizes, damaged history files), and the smaller edges (file names, numba's
+cache, stale temporary files, a FIFO as a picture, a symlink loop).
+
+Commands that must really lose their standard output or receive a signal run in a process of
+their own; each waits for the state it wants (a line printed, a file read) before acting, and
+allows generous time on a loaded machine."""
+
+import contextlib
+import errno
+import gzip
+import json
+import os
+import queue
+import re
+import signal
+import struct
+import subprocess
+import sys
+import threading
+import time
+import tracemalloc
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import fastnet
+from fastnet import Network, atomic_file, digit_image
+from fastnet.cli import main
+from fastnet.commands import common, plot
+from fastnet.data import SPLITS, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS
+from fastnet.experiments import runner
+
+from test_data import write_idx_set
+from test_faults import _wait_for_reader, _wait_until_reading
+
+REPO = Path(__file__).resolve().parent.parent
+TINY_TRAIN = ["train", "--train-size", "200", "--epochs", "3", "--seed", "1"]
+# A run that goes on until a signal stops it (an epoch of 200 images takes milliseconds).
+ENDLESS_TRAIN = ["train", "--train-size", "200", "--epochs", "100000", "--seed", "1"]
+# How long a command in a process of its own may take, on a loaded machine.
+PATIENCE = 120
+
+
+def _status(argv):
+    """main()'s exit status, whether it returns it or argparse exits."""
+    try:
+        return main(argv)
+    except SystemExit as e:
+        return e.code
+
+
+def _env(**extra):
+    env = {**os.environ, "PYTHONPATH": str(REPO), **extra}
+    env.pop("FASTNET_DATA", None)
+    return env
+
+
+def _fastnet(*argv, **popen):
+    """`python -m fastnet ARGV` in a process of its own, its outputs piped unless given."""
+    popen.setdefault("stdout", subprocess.PIPE)
+    popen.setdefault("stderr", subprocess.PIPE)
+    return subprocess.Popen([sys.executable, "-m", "fastnet", *map(str, argv)], text=True,
+                            env=popen.pop("env", _env()), **popen)
+
+
+def _lines(stream):
+    """A queue that receives the lines of ``stream`` as they come (None at its end), read by
+    a thread of its own, so that a test can wait for a line with a timeout."""
+    lines = queue.Queue()
+
+    def read():
+        for line in stream:
+            lines.put(line)
+        lines.put(None)
+    threading.Thread(target=read, daemon=True).start()
+    return lines
+
+
+def _wait_for_line(lines, pattern, proc, timeout=PATIENCE):
+    """The lines read until one matches ``pattern`` (a regex), failing the test if none does
+    within ``timeout`` seconds."""
+    seen = []
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            pytest.fail(f"no line matching {pattern!r} within {timeout} s; got {seen[-5:]}")
+        if line is None:
+            pytest.fail(f"the output ended before a line matching {pattern!r}: {seen[-5:]}, "
+                        f"status {proc.wait()}, stderr {proc.stderr.read()[-2000:]}")
+        seen.append(line)
+        if re.search(pattern, line):
+            return seen
+
+
+def _rest(lines):
+    """The lines of a `_lines` queue up to the end of its stream, failing the test if it does
+    not end within PATIENCE seconds."""
+    out = []
+    try:
+        while (line := lines.get(timeout=PATIENCE)) is not None:
+            out.append(line)
+    except queue.Empty:
+        pytest.fail(f"the command did not end within {PATIENCE} s; its last lines: {out[-5:]}")
+    return out
+
+
+def _one_line(err, prog):
+    """The single line of ``err``, a command's stderr, which must start with ``prog: ``."""
+    assert "Traceback" not in err, err
+    assert err.count("\n") == 1 and err.endswith("\n"), err
+    assert err.startswith(f"{prog}: "), err
+    return err.rstrip("\n")
+
+
+def _history_epochs(path):
+    return len(json.loads(Path(path).read_text())["epochs"])
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory, mnist_uint8):
+    """A briefly trained model and its file, for predict."""
+    (X, y), _, _ = mnist_uint8
+    net = Network([784, 30, 10], cost="cross-entropy", init="default", seed=1)
+    net.SGD((X[:, :2000], y[:2000]), 2, 10, 0.5)
+    path = tmp_path_factory.mktemp("model") / "model.json"
+    net.save(path)
+    return path
+
+
+def _digit_png(path, mnist_uint8, k=0):
+    """Test image k, drawn as dark ink on white paper, as a PNG at ``path``."""
+    from PIL import Image
+
+    _, _, (Xt, _) = mnist_uint8
+    Image.fromarray(255 - Xt[:, k].reshape(28, 28)).resize((84, 84)).save(path)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def bundled_data_once(monkeypatch, mnist_uint8):
+    """In-process commands get the session's copy of the bundled data; other paths are read."""
+    monkeypatch.delenv("FASTNET_DATA", raising=False)
+    read = common.load_mnist
+
+    def load(path=None, dtype=np.float64, split=None):
+        if path is None and dtype == np.uint8:
+            return mnist_uint8 if split is None else mnist_uint8[SPLITS.index(split)]
+        return read(path, dtype, split)
+    monkeypatch.setattr(common, "load_mnist", load)
+
+
+# -- a standard output that fails ends the printing, not the work -------------------------------
+
+def _closed_pipe():
+    """The write end of a pipe whose reader has gone, as `| head -1` leaves it."""
+    read, write = os.pipe()
+    os.close(read)
+    return write
+
+
+STDOUTS = {
+    "a closed pipe": (_closed_pipe, "Broken pipe"),
+    "a full disk": (lambda: os.open("/dev/full", os.O_WRONLY), "No space left on device"),
+    "a closed descriptor": (None, "it is closed"),
+}
+
+
+@pytest.mark.parametrize("case", STDOUTS)
+def test_train_keeps_its_model_and_history_when_stdout_fails(tmp_path, case):
+    make, why = STDOUTS[case]
+    model, history = tmp_path / "m.json", tmp_path / "h.json"
+    fd = make() if make else None
+    proc = _fastnet(*TINY_TRAIN, "--save", model, "--history", history,
+                    stdout=fd if fd is not None else subprocess.DEVNULL,
+                    **({} if fd is not None else {"preexec_fn": lambda: os.close(1)}))
+    if fd is not None:
+        os.close(fd)
+    _, err = proc.communicate(timeout=PATIENCE)
+    line = _one_line(err, "fastnet train")
+    assert line == (f"fastnet train: error: standard output failed ({why}): the output from "
+                    f"then on was not printed, but the work went on")
+    assert proc.returncode == 1  # a failure after the work began: the output is lost
+    assert fastnet.load(model).sizes == [784, 30, 10]
+    assert _history_epochs(history) == 3  # every epoch, the last too
+
+
+def test_predict_reads_every_picture_into_a_closed_pipe(tmp_path, model_file, mnist_uint8):
+    pictures = [_digit_png(tmp_path / f"{k}.png", mnist_uint8, k) for k in range(2)]
+    show = tmp_path / "seen.png"
+    fd = _closed_pipe()
+    proc = _fastnet("predict", model_file, *pictures, "--show", show, stdout=fd)
+    os.close(fd)
+    _, err = proc.communicate(timeout=PATIENCE)
+    assert "standard output failed (Broken pipe)" in _one_line(err, "fastnet predict")
+    assert proc.returncode == 1
+    assert show.read_bytes().startswith(b"\x89PNG")  # the work after the printing was done
+
+
+# -- SIGTERM, SIGHUP and SIGQUIT end a run as Ctrl-C does -----------------------------------------
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT],
+                         ids=lambda s: signal.Signals(s).name)
+def test_a_stop_signal_saves_like_ctrl_c(tmp_path, signum):
+    model, history = tmp_path / "m.json", tmp_path / "h.json"
+    proc = _fastnet(*ENDLESS_TRAIN, "--save", model, "--history", history)
+    try:
+        lines = _lines(proc.stdout)
+        before = _wait_for_line(lines, r"^Epoch 0:", proc)
+        proc.send_signal(signum)
+        out = "".join(before + _rest(lines))
+        err = proc.stderr.read()
+        proc.wait(timeout=PATIENCE)
+    finally:
+        proc.kill()
+    name = signal.Signals(signum).name
+    assert proc.returncode == 128 + signum, err
+    assert "Traceback" not in err
+    printed = len(re.findall(r"^Epoch \d+: ", out, re.M))
+    assert re.search(rf"^Interrupted \({name}\) after {printed} epochs?: ", out, re.M), out
+    assert f"Model saved to {model}" in out
+    assert fastnet.load(model).sizes == [784, 30, 10]
+    assert _history_epochs(history) == printed
+
+
+def test_sigterm_while_loading_the_data_is_one_line(tmp_path):
+    fifo = tmp_path / "mnist.pkl.gz"  # load_mnist opens it and waits for bytes that never come
+    os.mkfifo(fifo)
+    proc = _fastnet("data", "--data", fifo)
+    try:
+        fd = _wait_for_reader(fifo, proc)
+        _wait_until_reading(proc)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=PATIENCE)
+        os.close(fd)
+    finally:
+        proc.kill()
+    assert proc.returncode == 143
+    assert _one_line(err, "fastnet data") == "fastnet data: interrupted (SIGTERM)"
+
+
+def test_the_help_states_the_signal_statuses(capsys):
+    assert _status(["train", "--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "130 Ctrl-C" in out and "143 SIGTERM" in out
+# -- file names --------------------------------------------------------------------------------
+
+def test_a_name_that_is_not_utf8_is_printed_as_its_bytes(tmp_path):
+    name = os.fsdecode(b"model-\xff.json")
+    proc = _fastnet(*TINY_TRAIN, "--epochs", "1", "--save", tmp_path / name,
+                    env=_env(PYTHONIOENCODING="utf-8:strict"))
+    proc.stdout.reconfigure(errors="surrogateescape")
+    out, err = proc.communicate(timeout=PATIENCE)
+    assert proc.returncode == 0, err
+    assert f"Model saved to {tmp_path / name}: " in out  # the same bytes, back
+    assert fastnet.load(tmp_path / name).sizes == [784, 30, 10]
+
+
+def test_a_newline_in_a_path_does_not_split_the_one_line_error(tmp_path, capsys):
+    missing = tmp_path / "a\nb"
+    assert main(["data", "--data", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "a\\nb" in err
+    assert _status(["train", "--eta", "1\n2"]) == 2  # argparse's own errors too
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "fastnet train: error: argument --eta: expected a number, not '1\\n2'")
+
+
+def test_predict_keeps_a_newline_in_a_picture_name_on_its_line(tmp_path, capsys, model_file):
+    pytest.importorskip("PIL")
+    bad = tmp_path / "x\ny.png"
+    bad.write_bytes(b"not a picture")
+    assert main(["predict", str(model_file), str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"fastnet predict: error: {tmp_path}/x\\ny.png: not a picture (Pillow cannot " \
+                  f"read this format)\n"
