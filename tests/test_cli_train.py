@@ -490,10 +490,10 @@ def test_a_history_file_that_cannot_be_written_does_not_stop_the_run(tmp_path, c
     history, model = tmp_path / "history.json", tmp_path / "model.json"
     write = atomic_file.write_json
 
-    def full_disk(path, obj):
+    def full_disk(path, obj, **options):
         if Path(path) == history:
             raise OSError(28, "No space left on device")
-        write(path, obj)
+        write(path, obj, **options)
     monkeypatch.setattr(atomic_file, "write_json", full_disk)
     # A failure after the work began: exit status 1, and the message says what was lost.
     assert main(BASE + ["--epochs", "2", "--save", str(model), "--history", str(history)]) == 1

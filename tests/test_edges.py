@@ -249,6 +249,58 @@ def test_the_help_states_the_signal_statuses(capsys):
     assert _status(["train", "--help"]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "130 Ctrl-C" in out and "143 SIGTERM" in out
+# -- --history onto a FIFO -----------------------------------------------------------------------
+
+def test_a_fifo_history_whose_reader_leaves_never_holds_up_the_run(tmp_path):
+    fifo, model = tmp_path / "history.fifo", tmp_path / "m.json"
+    os.mkfifo(fifo)
+    documents, done = [], threading.Event()
+
+    def read(once):  # `cat FIFO`: one document, then gone; or a loop of them
+        while not done.is_set():
+            with open(fifo) as f:
+                text = f.read()
+            if text:  # not the empty one that lets a waiting reader go at the end
+                documents.append(text)
+            if once:
+                return
+    first = threading.Thread(target=read, args=(True,), daemon=True)
+    first.start()
+    proc = _fastnet(*ENDLESS_TRAIN, "--history", fifo, "--save", model)
+    try:
+        lines = _lines(proc.stdout)
+        first.join(timeout=PATIENCE)
+        assert documents, "the first document never came"
+        epochs = len(json.loads(documents[0])["epochs"])
+        # Without a reader, the epochs go on, each waiting a bounded time for one.
+        before = _wait_for_line(lines, rf"^Epoch {epochs + 3}:", proc)
+        proc.send_signal(signal.SIGINT)  # acted on: not swallowed by a wait for the FIFO
+        threading.Thread(target=read, args=(False,), daemon=True).start()  # for the last one
+        out = "".join(before + _rest(lines))
+        err = proc.stderr.read()
+        proc.wait(timeout=PATIENCE)
+    finally:
+        proc.kill()
+        done.set()
+        with contextlib.suppress(OSError):  # let a reader still waiting in open() go
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    assert proc.returncode == 130, err
+    printed = len(re.findall(r"^Epoch \d+: ", out, re.M))
+    assert f"Interrupted (Ctrl-C) after {printed} epochs" in out
+    assert f"Model saved to {model}" in out and fastnet.load(model).sizes == [784, 30, 10]
+    assert len(json.loads(documents[-1])["epochs"]) == printed  # the last, to the new reader
+    assert err.count("warning: could not write") == 1 and "no reader opened it" in err
+    assert "Traceback" not in err and "error" not in err
+
+
+def test_a_fifo_write_waits_for_a_reader_no_longer_than_allowed(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    start = time.monotonic()
+    with pytest.raises(TimeoutError) as e:
+        atomic_file.write_json(fifo, {"x": 1}, fifo_seconds=0.3)
+    assert 0.3 <= time.monotonic() - start < 10
+    assert e.value.filename == str(fifo) and e.value.strerror == "no reader opened it within 0.3 s"
 # -- file names --------------------------------------------------------------------------------
 
 def test_a_name_that_is_not_utf8_is_printed_as_its_bytes(tmp_path):
@@ -260,6 +312,18 @@ def test_a_name_that_is_not_utf8_is_printed_as_its_bytes(tmp_path):
     assert proc.returncode == 0, err
     assert f"Model saved to {tmp_path / name}: " in out  # the same bytes, back
     assert fastnet.load(tmp_path / name).sizes == [784, 30, 10]
+
+
+@pytest.mark.parametrize("name", ["a" * 250 + ".json", "é" * 123 + "abcd.json"],
+                         ids=["255 ASCII bytes", "255 bytes of UTF-8"])
+def test_names_up_to_255_bytes_can_be_saved(tmp_path, name):
+    assert len(os.fsencode(name)) == 255
+    path = tmp_path / name
+    atomic_file.check_writable(path)  # what --save, --history, ... ask before the work
+    net = Network([4, 3, 2], seed=0)
+    net.save(path)
+    assert fastnet.load(path).weights[0].tolist() == net.weights[0].tolist()
+    assert os.listdir(tmp_path) == [name]  # no temporary file left
 
 
 def test_a_newline_in_a_path_does_not_split_the_one_line_error(tmp_path, capsys):
@@ -280,3 +344,47 @@ def test_predict_keeps_a_newline_in_a_picture_name_on_its_line(tmp_path, capsys,
     err = capsys.readouterr().err
     assert err == f"fastnet predict: error: {tmp_path}/x\\ny.png: not a picture (Pillow cannot " \
                   f"read this format)\n"
+# -- stale temporary files, a FIFO as a picture, a symlink loop --------------------------------
+
+def _hold_a_save(target, tmp_path):
+    """A process of its own in the middle of writing ``target`` (atomic_file.replacing), its
+    temporary file written; returns the process and the temporary file."""
+    code = ("import sys, time; from fastnet import atomic_file\n"
+            f"with atomic_file.replacing({str(target)!r}) as f:\n"
+            "    f.write('half'); f.flush(); print('ready', flush=True); time.sleep(600)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                            env=_env())
+    assert proc.stdout.readline() == "ready\n"
+    temporary, = (p for p in tmp_path.iterdir() if p.name.startswith(f".{target.name}."))
+    return proc, temporary
+
+
+def _age(path, seconds):
+    past = time.time() - seconds
+    os.utime(path, (past, past))
+
+
+def test_a_temporary_file_left_by_a_killed_save_is_removed_by_the_next(tmp_path):
+    target = tmp_path / "model.json"
+    proc, temporary = _hold_a_save(target, tmp_path)
+    proc.kill()  # kill -9 mid-save
+    proc.wait()
+    assert temporary.exists()
+    atomic_file.write_json(target, {"x": 1})
+    assert temporary.exists()  # too young to be surely dead: a writer may have just made it
+    _age(temporary, atomic_file.STALE_SECONDS + 1)
+    atomic_file.write_json(target, {"x": 2})
+    assert sorted(os.listdir(tmp_path)) == ["model.json"]
+    assert json.loads(target.read_text()) == {"x": 2}
+
+
+def test_a_temporary_file_of_a_living_writer_is_left_alone(tmp_path):
+    target = tmp_path / "model.json"
+    proc, temporary = _hold_a_save(target, tmp_path)
+    try:
+        _age(temporary, atomic_file.STALE_SECONDS + 1)  # old, but its writer holds it
+        atomic_file.write_json(target, {"x": 1})
+        assert temporary.exists()
+    finally:
+        proc.kill()
+        proc.wait()

@@ -13,6 +13,10 @@ from ..interrupts import (STOP_SIGNALS, abort_on_stop_signals, exit_status, hand
                           signal_name)
 from .output import one_line
 
+# How long the history written after an epoch may wait for a FIFO's reader to take it: the
+# training loop waits no longer, and a stop signal is acted on after it.
+EPOCH_WRITE_SECONDS = 1.0
+
 
 class Progress:
     """The hooks SGD calls during one `fastnet train`: Ctrl-C (and SIGTERM, SIGHUP, SIGQUIT:
@@ -76,7 +80,8 @@ class Progress:
         if path is not None:
             try:
                 atomic_file.write_json(path, history_document(history, self.config,
-                                                              self.speeds))
+                                                              self.speeds),
+                                       fifo_seconds=EPOCH_WRITE_SECONDS)
             except OSError as e:
                 # Training goes on: the file is tried again at the end, which reports failure.
                 if not self.history_failed:
