@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import fastnet
-from fastnet import Network, atomic_file, cli
+from fastnet import Network, atomic_file, cli, resources
 from fastnet.cli import main
 from fastnet.commands import common
 from fastnet.data import SPLITS
@@ -104,6 +104,8 @@ def default_run(mnist_uint8):
 def test_each_flag_trains_what_the_engine_trains(tmp_path, capsys, mnist_uint8, default_run,
                                                  case):
     flags, engine_args = FLAG_CASES[case]
+    if engine_args.get("threads", 1) > resources.cores():
+        pytest.skip("--threads may not exceed the cores this process may use")
     model, history = tmp_path / "model.json", tmp_path / "history.json"
     assert main(BASE + flags + ["--save", str(model), "--history", str(history)]) == 0
     expected, expected_history = _engine_run(mnist_uint8, **engine_args)

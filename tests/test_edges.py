@@ -29,7 +29,7 @@ import numpy as np
 import pytest
 
 import fastnet
-from fastnet import Network, atomic_file, digit_image
+from fastnet import Network, atomic_file, digit_image, resources
 from fastnet.cli import main
 from fastnet.commands import common, plot
 from fastnet.data import SPLITS, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS
@@ -301,6 +301,39 @@ def test_a_fifo_write_waits_for_a_reader_no_longer_than_allowed(tmp_path):
         atomic_file.write_json(fifo, {"x": 1}, fifo_seconds=0.3)
     assert 0.3 <= time.monotonic() - start < 10
     assert e.value.filename == str(fifo) and e.value.strerror == "no reader opened it within 0.3 s"
+# -- absurd sizes are usage errors, before anything is allocated --------------------------------
+
+@pytest.mark.parametrize("flags, message", [
+    (["--mini-batch-size", "100000000"], "--mini-batch-size must be at most 200, the number "
+                                         "of training images, not 100,000,000"),
+    (["--mini-batch-size", "1" * 23], "--mini-batch-size must be at most 200, the number of "
+                                      "training images, not 11,111,111"),
+    (["--sizes", "784,10000000,10"], r"training --sizes 784,10000000,10 on mini-batches of "
+                                     r"10 needs at least \d+\.\d GB of memory and 8\.0 GB "
+                                     r"are available"),
+    (["--threads", "10000"], "--threads must be at most {cores}, the number of cores this "
+                             "process may use, not 10,000"),
+], ids=["mini-batch", "23 digits", "sizes", "threads"])
+def test_train_refuses_what_the_machine_cannot_hold(capsys, monkeypatch, flags, message):
+    def no_network(*args, **kwargs):
+        pytest.fail("a network was allocated")
+    monkeypatch.setattr("fastnet.commands.train.Network", no_network)
+    monkeypatch.setattr(resources, "available_memory", lambda: 8 * 2**30)
+    assert main(["train", "--train-size", "200", *flags]) == 2
+    out, err = capsys.readouterr()
+    line = err.rstrip("\n")
+    assert "\n" not in line and "Traceback" not in err
+    message = message.format(cores=f"{resources.cores():,}")
+    if flags[0] == "--sizes":
+        assert re.fullmatch(f"fastnet train: error: {message}", line), line
+    else:
+        assert line.startswith(f"fastnet train: error: {message}"), line
+
+
+def test_memory_figures_come_from_the_machine():
+    assert resources.cores() >= 1
+    available = resources.available_memory()
+    assert available is None or 0 < available < 2**50
 # -- file names --------------------------------------------------------------------------------
 
 def test_a_name_that_is_not_utf8_is_printed_as_its_bytes(tmp_path):

@@ -22,7 +22,8 @@ import sys
 import time
 from pathlib import Path
 
-from .. import __version__, atomic_file
+from .. import __version__, atomic_file, resources
+from ..checks import check_at_most, check_fits_memory, training_bytes
 from ..costs import COSTS
 from ..data import N_CLASSES
 from ..network import DTYPES, INITS, Network
@@ -131,6 +132,7 @@ def cmd_train(args):
     evaluation = evaluation_split(args, splits)
     del splits  # the split not trained or scored on is freed (load_mnist reads it apart)
     _check_sizes_fit_data(args.sizes, X.shape[0])
+    _check_machine_fits(args, X.shape[1])
     if "layer-speed" in args.monitor and len(args.sizes) < 3:
         raise CommandError("--monitor layer-speed needs a hidden layer; --sizes has none")
     config = _resolve_config(args, where, X.shape[1], evaluation[0].shape[1])
@@ -268,6 +270,23 @@ def _check_sizes_fit_data(sizes, n_in):
     if sizes[-1] != N_CLASSES:
         raise CommandError(f"--sizes: the last layer must have {N_CLASSES} neurons, one per "
                            f"digit, not {sizes[-1]}")
+
+
+def _check_machine_fits(args, n_train):
+    """Refuse now, before the network is allocated, what the data or this machine cannot
+    hold: a mini-batch larger than the training set, more threads than cores, a network and
+    mini-batch larger than the memory available."""
+    try:
+        check_at_most(args.mini_batch_size, n_train, "--mini-batch-size",
+                      "the number of training images")
+        check_at_most(args.threads, resources.cores(), "--threads",
+                      "the number of cores this process may use")
+        check_fits_memory(training_bytes(args.sizes, args.mini_batch_size, args.dtype),
+                          resources.available_memory(),
+                          f"training --sizes {','.join(map(str, args.sizes))} on mini-batches "
+                          f"of {args.mini_batch_size}")
+    except ValueError as e:
+        raise CommandError(e) from e
 
 
 def _print_config(config, origin):
