@@ -249,6 +249,153 @@ def test_the_help_states_the_signal_statuses(capsys):
     assert _status(["train", "--help"]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "130 Ctrl-C" in out and "143 SIGTERM" in out
+
+
+# -- reproduce: a dead worker, a stop signal, --seeds, --jobs, --out -----------------------------
+
+@pytest.fixture(scope="module")
+def tiny_idx(tmp_path_factory, mnist_uint8):
+    """An IDX directory of 1,200 MNIST training images and 300 test images: enough for the
+    rows that train on 1,000."""
+    (X, y), _, (Xt, yt) = mnist_uint8
+
+    def images(X, n):
+        return np.ascontiguousarray(X[:, :n].T).reshape(n, 28, 28)
+
+    arrays = {TRAIN_IMAGES: images(X, 1200), TRAIN_LABELS: y[:1200].astype(np.uint8),
+              TEST_IMAGES: images(Xt, 300), TEST_LABELS: yt[:300].astype(np.uint8)}
+    return write_idx_set(tmp_path_factory.mktemp("tiny"), arrays)
+
+
+# 200 quick runs of a row that trains on 1,000 images: minutes of work, stopped after the first.
+MANY_RUNS = ["reproduce", "book", "--only", "ch3-overfit", "--quick", "--seeds", "200",
+             "--jobs", "2"]
+
+
+def _workers(pid):
+    """The worker processes of the `reproduce` process ``pid``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                status = Path(f"/proc/{entry}/status").read_text()
+                command = Path(f"/proc/{entry}/cmdline").read_bytes()
+                if f"\nPPid:\t{pid}\n" in status and b"spawn_main" in command:
+                    found.append(int(entry))
+    return found
+
+
+def _reproduce_until_a_run_finishes(tiny_idx, *flags):
+    """`reproduce` of MANY_RUNS in a session of its own, once its first run has finished:
+    (process, stderr lines so far, the stderr queue)."""
+    proc = _fastnet(*MANY_RUNS, "--data", tiny_idx, *flags, start_new_session=True)
+    lines = _lines(proc.stderr)
+    seen = _wait_for_line(lines, r"^ch3-overfit +seed \d+: peak", proc)
+    return proc, seen, lines
+
+
+def test_a_dead_worker_ends_reproduce_at_once_keeping_the_finished_runs(tiny_idx, tmp_path):
+    out = tmp_path / "out"
+    proc, _, lines = _reproduce_until_a_run_finishes(tiny_idx, "--out", out)
+    try:
+        workers = _workers(proc.pid)
+        assert len(workers) == 2
+        os.kill(workers[0], signal.SIGKILL)  # as the out-of-memory killer does
+        killed = time.monotonic()
+        err = "".join(_rest(lines))  # to the end: the process has closed it
+        proc.wait(timeout=PATIENCE)
+        took = time.monotonic() - killed
+        stdout = proc.stdout.read()
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 1, err
+    assert took < 30  # seconds, not the minutes the other runs would take
+    assert "Traceback" not in err
+    last = err.splitlines()[-1]
+    assert re.fullmatch(r"fastnet reproduce book: error: a worker process died \(killed by "
+                        r"SIGKILL, as the out-of-memory killer does\): (\d+) runs? of 200 "
+                        rf"finished; the finished runs are above and in {re.escape(str(out))}",
+                        last), last
+    finished = int(re.search(r"(\d+) runs? of 200", last).group(1))
+    assert 1 <= finished < 200
+    summary = json.loads((out / "results.json").read_text())
+    assert summary["incomplete"] and summary["rows"][0]["seeds"] == finished
+    assert "**Incomplete**" in (out / "results.md").read_text()
+    assert "| ch3-overfit | 82.27 peak |" in stdout
+
+
+def test_sigterm_to_reproduce_and_its_workers_is_one_line(tiny_idx):
+    proc, _, lines = _reproduce_until_a_run_finishes(tiny_idx)
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)  # as Slurm or a closed terminal's SIGHUP does
+        proc.wait(timeout=PATIENCE)
+        err = "".join(_rest(lines))
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err
+    assert err.splitlines()[-1] == ("fastnet reproduce book: interrupted (SIGTERM); nothing "
+                                    "written")
+
+
+def _no_runs(*args, **kwargs):
+    pytest.fail("the runs started")
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--seeds", "1000000000"], "--seeds must be at most 10,000, the most a suite runs, not "
+                                "1,000,000,000"),
+    (["--jobs", "10000"], "--jobs must be at most {cores}, the number of cores this process may "
+                          "use, not 10,000"),
+])
+def test_reproduce_refuses_what_the_machine_cannot_hold(tiny_idx, capsys, monkeypatch, flags,
+                                                        message):
+    monkeypatch.setattr(runner, "reproduce", _no_runs)
+    monkeypatch.setattr(resources, "available_memory", lambda: 2**40)
+    assert main(["reproduce", "seed", "--data", str(tiny_idx), *flags]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == (f"fastnet reproduce seed: error: "
+                                 f"{message.format(cores=resources.cores())}\n")
+
+
+def test_reproduce_jobs_are_capped_by_memory(tiny_idx, capsys, monkeypatch):
+    monkeypatch.setattr(runner, "reproduce", _no_runs)
+    monkeypatch.setattr(resources, "cores", lambda: 8)
+    monkeypatch.setattr(resources, "available_memory", lambda: 700 * 2**20)
+    assert main(["reproduce", "seed", "--data", str(tiny_idx), "--jobs", "4"]) == 2
+    assert capsys.readouterr().err == (
+        "fastnet reproduce seed: error: --jobs must be at most 3, as each worker holds about "
+        "200 MB and 700 MB are available, not 4\n")
+    assert runner.default_jobs() == 3  # without --jobs
+
+
+def test_reproduce_checks_its_out_files_before_the_runs(tiny_idx, tmp_path, capsys,
+                                                        monkeypatch):
+    monkeypatch.setattr(runner, "reproduce", _no_runs)
+    out = tmp_path / "out"
+    (out / "results.md").mkdir(parents=True)  # where results.md would go, a directory
+    assert main(["reproduce", "book", "--only", "ch3-overfit", "--quick", "--jobs", "1",
+                 "--data", str(tiny_idx), "--out", str(out)]) == 2
+    assert capsys.readouterr().err == (f"fastnet reproduce book: error: --out "
+                                       f"{out / 'results.md'}: cannot write there (is a "
+                                       f"directory)\n")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
+def test_reproduce_refuses_a_read_only_out_before_the_runs(tiny_idx, tmp_path, capsys,
+                                                           monkeypatch):
+    monkeypatch.setattr(runner, "reproduce", _no_runs)
+    out = tmp_path / "out"
+    out.mkdir()
+    out.chmod(0o555)
+    try:
+        assert main(["reproduce", "book", "--only", "ch3-overfit", "--quick", "--jobs", "1",
+                     "--data", str(tiny_idx), "--out", str(out)]) == 2
+    finally:
+        out.chmod(0o755)
+    assert "cannot write there (Permission denied)" in capsys.readouterr().err
 # -- --history onto a FIFO -----------------------------------------------------------------------
 
 def test_a_fifo_history_whose_reader_leaves_never_holds_up_the_run(tmp_path):
