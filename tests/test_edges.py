@@ -396,6 +396,78 @@ def test_reproduce_refuses_a_read_only_out_before_the_runs(tiny_idx, tmp_path, c
     finally:
         out.chmod(0o755)
     assert "cannot write there (Permission denied)" in capsys.readouterr().err
+
+
+# -- predict: pictures bounded before they are decoded, deep pictures read by their range --------
+
+def _png_chunk(kind, data):
+    return (struct.pack(">I", len(data)) + kind + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+
+def _bomb(kind, side=50000):
+    """A picture of a few bytes that declares ``side`` x ``side`` pixels."""
+    if kind == "png":
+        return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", side, side,
+                                                                      8, 0, 0, 0, 0))
+                + _png_chunk(b"IDAT", zlib.compress(b"")) + _png_chunk(b"IEND", b""))
+    if kind == "gif":
+        return (b"GIF89a" + struct.pack("<HHBBB", side, side, 0, 0, 0) + b","
+                + struct.pack("<HHHHB", 0, 0, side, side, 0) + b"\x02\x02\x44\x01\x00;")
+    header = struct.pack("<IiiHHIIiiII", 40, side, side, 1, 8, 0, 0, 0, 0, 0, 0)
+    return (b"BM" + struct.pack("<IHHI", 14 + 40 + 1024, 0, 0, 14 + 40 + 1024) + header
+            + b"\0" * 1024)
+
+
+def test_predict_refuses_each_decompression_bomb_and_reads_the_rest(tmp_path, capsys,
+                                                                    model_file, mnist_uint8):
+    pytest.importorskip("PIL")
+    good = _digit_png(tmp_path / "good.png", mnist_uint8)
+    bombs = []
+    for kind in ("png", "gif", "bmp"):
+        bombs.append(tmp_path / f"bomb.{kind}")
+        bombs[-1].write_bytes(_bomb(kind))
+    big = tmp_path / "big.png"  # between our limit and Pillow's
+    big.write_bytes(_bomb("png", side=8200))
+    assert main(["predict", str(model_file), *map(str, bombs), str(good), str(big)]) == 2
+    out, err = capsys.readouterr()
+    assert re.fullmatch(rf"{re.escape(str(good))}: \d \(\d\.\d\d\)\n", out)
+    lines = err.splitlines()
+    assert len(lines) == 4 and "Traceback" not in err
+    for path, line in zip(bombs, lines):
+        assert line == (f"fastnet predict: error: {path}: declares more than 67,108,864 "
+                        f"pixels, more than a picture may have (a decompression bomb?)")
+    assert lines[3] == (f"fastnet predict: error: {big}: 8200 x 8200 pixels, more than the "
+                        f"67,108,864 a picture may have (shrink it first)")
+
+
+def _scan(mnist_uint8):
+    """Test image 0 as a scanner gives it: dark ink on light paper, grey levels 0..1."""
+    _, _, (Xt, _) = mnist_uint8
+    return 0.9 - 0.8 * Xt[:, 0].reshape(28, 28) / 255
+
+
+def test_a_16_bit_scan_reads_as_its_8_bit_copy(tmp_path, mnist_uint8):
+    Image = pytest.importorskip("PIL.Image")
+    scan = _scan(mnist_uint8)
+    Image.fromarray(np.rint(scan * 65535).astype(np.uint16)).save(tmp_path / "16.png")
+    Image.fromarray(np.rint(scan * 255).astype(np.uint8)).save(tmp_path / "8.png")
+    assert Image.open(tmp_path / "16.png").mode == "I;16"
+    deep, shallow = (digit_image.read_digit(tmp_path / name) for name in ("16.png", "8.png"))
+    assert np.abs(deep - shallow).max() <= 2 / 256  # the rounding of one grey level, stretched
+
+
+@pytest.mark.parametrize("top", [1.0, 255.0, 65535.0])
+def test_a_floating_point_scan_reads_by_its_range(tmp_path, mnist_uint8, top):
+    Image = pytest.importorskip("PIL.Image")
+    scan = _scan(mnist_uint8)
+    Image.fromarray((scan * top).astype(np.float32)).save(tmp_path / "f.tif")
+    Image.fromarray(np.rint(scan * 255).astype(np.uint8)).save(tmp_path / "8.png")
+    assert Image.open(tmp_path / "f.tif").mode == "F"
+    deep, shallow = (digit_image.read_digit(tmp_path / name) for name in ("f.tif", "8.png"))
+    assert np.abs(deep - shallow).max() <= 2 / 256
+
+
 # -- --history onto a FIFO -----------------------------------------------------------------------
 
 def test_a_fifo_history_whose_reader_leaves_never_holds_up_the_run(tmp_path):
@@ -568,3 +640,24 @@ def test_a_temporary_file_of_a_living_writer_is_left_alone(tmp_path):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_a_fifo_picture_is_read_and_one_without_a_writer_is_said_so(tmp_path, capsys,
+                                                                    model_file, mnist_uint8,
+                                                                    monkeypatch):
+    pytest.importorskip("PIL")
+    data = _digit_png(tmp_path / "digit.png", mnist_uint8).read_bytes()
+    fed, unfed = tmp_path / "fed.fifo", tmp_path / "unfed.fifo"
+    os.mkfifo(fed)
+    os.mkfifo(unfed)
+
+    def feed():
+        with open(fed, "wb") as f:
+            f.write(data)
+    threading.Thread(target=feed, daemon=True).start()
+    monkeypatch.setattr(digit_image, "STREAM_SECONDS", 0.5)
+    assert main(["predict", str(model_file), str(unfed), str(fed)]) == 2
+    out, err = capsys.readouterr()
+    assert re.fullmatch(rf"{re.escape(str(fed))}: \d \(\d\.\d\d\)\n", out)
+    assert err == (f"fastnet predict: error: {unfed}: nothing came through it within 0.5 s (a "
+                   f"FIFO no one writes into?)\n")

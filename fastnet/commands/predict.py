@@ -1,8 +1,9 @@
 """`fastnet predict`: the digit a saved model reads in each of the user's pictures, prepared
 as MNIST's digits were (`fastnet.digit_image`).
 
-Each picture that cannot be read (not a picture, empty, no ink, missing) is one line on stderr;
-the others are still read and printed, and the exit status is then 2.
+Each picture that cannot be read (not a picture, empty, no ink, missing, more pixels than
+`digit_image.MAX_PIXELS`) is one line on stderr; the others are still read and printed, and
+the exit status is then 2.
 """
 
 import sys
