@@ -520,6 +520,112 @@ def test_a_fifo_write_waits_for_a_reader_no_longer_than_allowed(tmp_path):
         atomic_file.write_json(fifo, {"x": 1}, fifo_seconds=0.3)
     assert 0.3 <= time.monotonic() - start < 10
     assert e.value.filename == str(fifo) and e.value.strerror == "no reader opened it within 0.3 s"
+
+
+# -- the book's pickle: declared sizes checked before anything is allocated ----------------------
+
+def _int(i):
+    return b"J" + struct.pack("<i", i)
+
+
+def _text(s):
+    return b"U" + bytes([len(s)]) + s
+
+
+def _called_ndarray(shape, code):
+    """numpy.ndarray(shape, code), called by the pickle: it allocates the shape."""
+    return (b"cnumpy\nndarray\n((" + b"".join(map(_int, shape)) + b"t" + _text(code) + b"tR")
+
+
+def _reconstruct(shape):
+    """numpy's _reconstruct(ndarray, shape, "b") with a shape other than numpy's (0,)."""
+    return (b"cnumpy.core.multiarray\n_reconstruct\n(cnumpy\nndarray\n(" + b"".join(
+        map(_int, shape)) + b"t" + _text(b"b") + b"tR")
+
+
+def _splits(make):
+    """((X, y), (X, y), (X, y)) of the arrays ``make(shape)`` pickles: 150,000 training
+    images, one of validation and of test."""
+    def split(n):
+        return b"(" + make((n, 784)) + make((n,)) + b"t"
+    return b"\x80\x02(" + split(150000) + split(1) + split(1) + b"t."
+
+
+HOSTILE_PICKLES = {
+    # 150,000 zero images: accepted, at 2 GB, when numpy.ndarray could be called.
+    "numpy.ndarray called": (_splits(lambda shape: _called_ndarray(shape, b"f4")),
+                             "refused to call numpy.ndarray"),
+    "_reconstruct of a large shape": (_splits(_reconstruct), "not a numpy array as numpy "
+                                                             "pickles one"),
+    "bytes declaring 2 GB": (b"\x80\x04\x8e" + struct.pack("<Q", 2**31) + b"x" * 16 + b".",
+                             "truncated: declares 2,147,483,648 bytes of data, more than the "
+                             "file can hold"),
+    "a bytearray declaring 2 GB": (b"\x80\x05\x96" + struct.pack("<Q", 2**31) + b"x" * 16
+                                   + b".", "truncated: declares 2,147,483,648 bytes"),
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE_PICKLES)
+def test_a_pickle_cannot_make_fastnet_allocate_what_it_does_not_hold(tmp_path, case):
+    data, message = HOSTILE_PICKLES[case]
+    path = tmp_path / "mnist.pkl.gz"
+    path.write_bytes(gzip.compress(data))
+    assert path.stat().st_size < 200
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=re.escape(message)) as e:
+            fastnet.load_mnist(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 2**20, f"{peak / 2**20:.0f} MB"
+    assert str(e.value).startswith(f"{path}: ") and "\n" not in str(e.value)
+
+
+def test_a_pickled_array_declaring_more_than_its_bytes_is_refused(tmp_path):
+    """A state whose shape is larger than its data, and an object array with too few items
+    (numpy's __setstate__ crashes the interpreter on that one): refused, in a process of
+    their own so that a crash is a failure, not the end of the test run."""
+    code = f"""
+import gzip, pickle, sys
+import numpy as np
+from fastnet import load_mnist
+try:
+    from numpy._core.multiarray import _reconstruct
+except ImportError:
+    from numpy.core.multiarray import _reconstruct
+X = np.zeros((5, 784), np.float32)
+y = np.arange(5)
+for shape, dtype, data in [((150000, 784), "f4", X.tobytes()), ((5,), "O", [0.0])]:
+    class Lying:
+        def __reduce__(self):
+            return (_reconstruct, (np.ndarray, (0,), b"b"),
+                    (1, shape, np.dtype(dtype), False, data))
+    path = {str(tmp_path)!r} + "/mnist.pkl.gz"
+    with open(path, "wb") as f:
+        f.write(gzip.compress(pickle.dumps(((Lying(), y), (X, y), (X, y)), protocol=2)))
+    try:
+        load_mnist(path)
+    except ValueError as e:
+        print(e)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=_env(), timeout=PATIENCE)
+    assert done.returncode == 0, done.stderr
+    first, second = done.stdout.splitlines()
+    assert first.endswith("training set: X: declares 150000x784 float32 = 470,400,000 bytes "
+                          "but holds 15,680")
+    assert second.endswith("training set: X: dtype object is not a number per element")
+
+
+def test_data_with_a_hostile_pickle_is_one_line(tmp_path, capsys):
+    path = tmp_path / "mnist.pkl.gz"
+    path.write_bytes(gzip.compress(HOSTILE_PICKLES["numpy.ndarray called"][0]))
+    assert main(["data", "--data", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"fastnet data: error: {path}: ") and err.count("\n") == 1
+
+
 # -- absurd sizes are usage errors, before anything is allocated --------------------------------
 
 @pytest.mark.parametrize("flags, message", [
@@ -661,3 +767,14 @@ def test_a_fifo_picture_is_read_and_one_without_a_writer_is_said_so(tmp_path, ca
     assert re.fullmatch(rf"{re.escape(str(fed))}: \d \(\d\.\d\d\)\n", out)
     assert err == (f"fastnet predict: error: {unfed}: nothing came through it within 0.5 s (a "
                    f"FIFO no one writes into?)\n")
+
+
+def test_a_symlink_loop_in_fastnet_data_is_named_as_such(tmp_path, monkeypatch, capsys):
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    monkeypatch.setenv("FASTNET_DATA", str(loop))
+    with pytest.raises(OSError) as e:
+        fastnet.load_mnist()
+    assert str(e.value) == (f"{loop} ($FASTNET_DATA) cannot be used: Too many levels of "
+                            f"symbolic links")
+    assert e.value.errno is None or e.value.errno == errno.ELOOP
