@@ -659,6 +659,55 @@ def test_memory_figures_come_from_the_machine():
     assert resources.cores() >= 1
     available = resources.available_memory()
     assert available is None or 0 < available < 2**50
+
+
+# -- plot validates the history it is given ------------------------------------------------------
+
+BAD_HISTORIES = {
+    "epochs without any curve": ({"config": {}, "epochs": [{"epoch": 0}, {"epoch": 1}]},
+                                 "holds no curve to plot"),
+    "a config value of the wrong type": ({"config": {"eta": "fast"}, "epochs": [
+        {"epoch": 0, "evaluation_accuracy": 0.9}]}, "config.eta is not a finite number"),
+    "an eval set that is not a name": ({"config": {"eval": ["test"]}, "epochs": [
+        {"epoch": 0, "evaluation_accuracy": 0.9}]}, "config.eval is not a string"),
+    "sizes that are not sizes": ({"config": {"sizes": "784"}, "epochs": [
+        {"epoch": 0, "evaluation_accuracy": 0.9}]}, "config.sizes is not a list of whole"),
+    "an epoch of 10**400": ('{"config": {}, "epochs": [{"epoch": 1' + "0" * 400
+                            + ', "evaluation_accuracy": 0.9}]}', "epochs[0].epoch is not an "
+                                                                 "epoch number"),
+    "an accuracy of 10**400": ('{"config": {}, "epochs": [{"epoch": 0, '
+                               '"evaluation_accuracy": 1' + "0" * 400 + '}]}',
+                               "epochs[0].evaluation_accuracy is not a finite number"),
+    "deep nesting": ('{"config": {}, "epochs": ' + "[" * 100000 + "]" * 100000 + "}",
+                     "nested too deeply"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_HISTORIES)
+def test_plot_refuses_a_malformed_history_on_one_line(tmp_path, capsys, case):
+    pytest.importorskip("matplotlib")
+    content, message = BAD_HISTORIES[case]
+    path = tmp_path / "history.json"
+    path.write_text(content if isinstance(content, str) else json.dumps(content))
+    assert main(["plot", str(path), "--out", str(tmp_path / "out.png")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"fastnet plot: error: {path}: ") and message in err
+    assert err.count("\n") == 1 and not (tmp_path / "out.png").exists()
+
+
+def test_plot_that_cannot_write_after_drawing_exits_1(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "history.json"
+    path.write_text(json.dumps({"config": {}, "epochs": [{"epoch": 0,
+                                                          "evaluation_accuracy": 0.9}]}))
+
+    def full_disk(runs, out):
+        raise OSError(errno.ENOSPC, "No space left on device", str(out))
+    monkeypatch.setattr(plot.plots, "write_curves", full_disk)
+    assert main(["plot", str(path), "--out", str(tmp_path / "out.png")]) == 1
+    assert capsys.readouterr().err.startswith("fastnet plot: error: could not write ")
+
+
 # -- file names --------------------------------------------------------------------------------
 
 def test_a_name_that_is_not_utf8_is_printed_as_its_bytes(tmp_path):
