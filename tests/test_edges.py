@@ -751,6 +751,45 @@ def test_predict_keeps_a_newline_in_a_picture_name_on_its_line(tmp_path, capsys,
     err = capsys.readouterr().err
     assert err == f"fastnet predict: error: {tmp_path}/x\\ny.png: not a picture (Pillow cannot " \
                   f"read this format)\n"
+
+
+# -- numba's cache ------------------------------------------------------------------------------
+
+KERNEL_MODULE = """
+from fastnet.jit import _jit
+
+@_jit
+def add_one(x):
+    return x + 1
+
+if __name__ == "__main__":
+    print(add_one(41), sum(add_one.stats.cache_hits.values()))
+"""
+
+
+@pytest.mark.parametrize("suffix", [".nbi", ".nbc"])
+def test_a_truncated_numba_cache_file_is_compiled_anew(tmp_path, suffix):
+    """The same decorator as every kernel's, on a module of its own (the kernels' cache is
+    not touched): cache it, truncate the file, run again, then load from the new cache."""
+    (tmp_path / "kernel.py").write_text(KERNEL_MODULE)
+
+    def run():
+        done = subprocess.run([sys.executable, "kernel.py"], cwd=tmp_path, capture_output=True,
+                              text=True, env=_env(NUMBA_CACHE_DIR=""), timeout=PATIENCE)
+        assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+        return done.stdout.split()
+
+    assert run() == ["42", "0"]  # compiled and cached
+    cached = list((tmp_path / "__pycache__").glob(f"kernel.add_one-*{suffix}"))
+    if not cached:
+        pytest.skip("numba cannot cache here")
+    for path in cached:
+        with open(path, "r+b") as f:
+            f.truncate(20)  # as a full disk or a kill mid-write leaves it
+    assert run() == ["42", "0"]  # compiled again, not an UnpicklingError
+    assert run() == ["42", "1"]  # and the cache written anew
+
+
 # -- stale temporary files, a FIFO as a picture, a symlink loop --------------------------------
 
 def _hold_a_save(target, tmp_path):
