@@ -11,6 +11,7 @@ import numbers
 import numpy as np
 
 from .finite import _first_nonfinite
+from .settings import EVAL_CHUNK
 
 DTYPES = ("float64", "float32")
 INITS = ("large", "default")
@@ -209,3 +210,46 @@ def check_order(index, n_columns):
     if index.min() < 0 or index.max() >= n_columns:
         raise ValueError(f"order(epoch): column indices must lie in 0..{n_columns - 1}")
     return index.astype(np.int64, copy=False)
+
+
+# -- what the machine can hold ------------------------------------------------------------------
+
+def check_at_most(value, limit, what, why):
+    """``value``, or a ValueError naming ``what`` unless it is at most ``limit``; ``why``
+    says what the limit is ("the number of training images")."""
+    if value > limit:
+        raise ValueError(f"{what} must be at most {limit:,}, {why}, not {value:,}")
+    return value
+
+
+def training_bytes(sizes, mini_batch_size, dtype):
+    """The least memory, in bytes, that training a network of layer ``sizes`` in ``dtype``
+    on mini-batches of ``mini_batch_size`` allocates: the initial weights and biases, drawn in
+    float64, scaled (a new array) and copied into ``dtype``; the arrays a mini-batch flows
+    through (its inputs and targets, each layer's activations and deltas); those of a chunk
+    of evaluation.  Threads, momentum and a saved model add to it."""
+    itemsize = np.dtype(dtype).itemsize
+    parameters = sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
+    neurons = sum(sizes[1:])
+    batch = mini_batch_size * (sizes[0] + sizes[-1] + 2 * neurons)
+    evaluation = EVAL_CHUNK * (sizes[0] + 2 * neurons)
+    return 16 * parameters + itemsize * (parameters + batch + evaluation)
+
+
+def check_fits_memory(nbytes, available, what):
+    """A ValueError, saying how much ``what`` needs, when ``nbytes`` exceed ``available``
+    (bytes; None: unknown, nothing refused)."""
+    if available is not None and nbytes > available:
+        raise ValueError(f"{what} needs at least {_in_units(nbytes)} of memory and "
+                         f"{_in_units(available)} are available")
+
+
+def _in_units(nbytes):
+    """``nbytes`` in words: "512 bytes", "1.5 GB" (units of 1024)."""
+    if nbytes < 1024:
+        return f"{nbytes:.0f} bytes"
+    for unit in ("KB", "MB", "GB", "TB", "PB"):
+        nbytes /= 1024
+        if nbytes < 1024:
+            break
+    return f"{nbytes:.1f} {unit}"

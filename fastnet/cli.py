@@ -2,9 +2,11 @@
 `fastnet.commands`, and what every command's outcome becomes: one line and an exit status.
 
 Exit status (`commands.status`): 0 success; 1 a failure after the work began, a diverged
-training run too (the message says what was not saved); 2 bad input or usage, found before
-any work; 130 Ctrl-C.  Every message is one line prefixed with the command,
-``fastnet train: error: ...``, usage errors included, never a traceback.
+training run or a standard output that failed too (the message says what was not saved); 2
+bad input or usage, found before any work; 128 + the signal when one ends the command: 130
+Ctrl-C, 143 SIGTERM, 129 SIGHUP, 131 SIGQUIT.  Every message is one line prefixed with the
+command, ``fastnet train: error: ...``, usage errors included, never a traceback; control
+characters in it (a newline in a file name) are escaped (`commands.output`).
 """
 
 import argparse
@@ -12,7 +14,9 @@ import importlib
 import sys
 
 from . import __version__
-from .commands.status import EXIT_INTERRUPTED, EXIT_STATUSES, interrupted_message
+from .commands.output import guarded_output, one_line
+from .commands.status import EXIT_STATUSES, interrupted_message, interrupted_status
+from .interrupts import raising_stop_signals
 
 # The subcommand modules, in the order `fastnet --help` lists them; imported in main(), so
 # that a Ctrl-C while numpy and numba load is reported like any other.
@@ -24,7 +28,7 @@ def build_parser(argv=None):
     one alone: each module imported costs memory (2 MB for all of them) and time, and the
     others' parsers are not used.  ``fastnet --help`` and an unknown command get them all."""
     names = [argv[0]] if argv and argv[0] in COMMAND_MODULES else COMMAND_MODULES
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="fastnet",
         description="Nielsen's sigmoid MNIST networks, matrix-based and numba-jitted.",
         epilog=EXIT_STATUSES,
@@ -38,8 +42,16 @@ def build_parser(argv=None):
 
 
 def main(argv=None):
-    """Run the command ``argv`` (default: sys.argv[1:]) and return its exit status."""
+    """Run the command ``argv`` (default: sys.argv[1:]) and return its exit status.
+
+    SIGTERM, SIGHUP and SIGQUIT end it as Ctrl-C does (`fastnet.interrupts`), and a standard
+    output that fails ends the printing, not the work (`commands.output`)."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    with guarded_output() as printing, raising_stop_signals():
+        return printing.status_after(_run(argv), _prog(argv))
+
+
+def _run(argv):
     try:
         from .commands.common import CommandError
 
@@ -50,11 +62,19 @@ def main(argv=None):
         try:
             return args.run(args)
         except CommandError as e:
-            print(f"{args.parser.prog}: error: {e}", file=sys.stderr)
+            print(f"{args.parser.prog}: error: {one_line(e)}", file=sys.stderr)
             return e.status
     except KeyboardInterrupt as e:
-        print(f"{_prog(argv)}: {interrupted_message(e)}", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        print(f"{_prog(argv)}: {one_line(interrupted_message(e))}", file=sys.stderr)
+        return interrupted_status(e)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, its error on one line whatever the values quoted in it hold (the
+    subcommands' parsers are of the same class)."""
+
+    def error(self, message):
+        super().error(one_line(message))
 
 
 def _prog(argv):

@@ -145,11 +145,18 @@ def _check_dtype(dtype):
 
 
 def _existing(path, what):
-    if not path.exists():
+    """``path``, or the OSError that says why it cannot be used: it does not exist, or
+    stat() fails for another reason (a symlink loop, a directory that may not be searched),
+    which is said as such, not as "does not exist"."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
         raise FileNotFoundError(
             f"{path} ({what}) does not exist: expected a directory of MNIST IDX files "
             f"({TRAIN_IMAGES}[.gz] and the three others) or the book's mnist.pkl.gz"
-        )
+        ) from None
+    except OSError as e:
+        raise type(e)(f"{path} ({what}) cannot be used: {e.strerror or e}") from None
     return path
 
 
@@ -307,24 +314,71 @@ def _read_into(stream, buffer):
 # ----------------------------------------------------------------------------------------------
 # The book's mnist.pkl.gz
 
-# Ask numpy for the functions it rebuilds arrays with instead of importing them: their module was
-# numpy.core.multiarray / numpy.core.numeric under numpy 1 and is numpy._core.* under numpy 2, and
-# a pickle names whichever numpy wrote it.
-_RECONSTRUCT = np.empty(0).__reduce__()[0]
-_FROMBUFFER = np.empty(0).__reduce_ex__(5)[0]  # what protocol 5 uses instead
+# The book's pickle (and numpy's, at any protocol) builds each array by a call of
+# numpy.core.multiarray._reconstruct(numpy.ndarray, (0,), b"b") and a __setstate__ with its
+# shape, dtype and bytes, or (protocol 5) by numpy.core.numeric._frombuffer(bytes, dtype,
+# shape, order); each dtype by numpy.dtype("f4", False, True) and a __setstate__.  Here those
+# calls build `_Pending` records instead, and no array exists until its declared size has been
+# checked against the bytes that came with it (`_rebuilt`): a pickle cannot make numpy
+# allocate what the file does not hold, nor hand numpy's __setstate__ a state it would
+# mishandle (an object array with too few items crashes it).  The module is numpy.core under
+# numpy 1 and numpy._core under numpy 2; a pickle names whichever numpy wrote it.
+
+
+class _Pending:
+    """A numpy call the pickle asked for (``kind``: "reconstruct", "frombuffer", "dtype"),
+    with its arguments and the state the pickle then gave it."""
+
+    def __init__(self, kind, args):
+        self.kind, self.args, self.state = kind, args, None
+
+    def __setstate__(self, state):
+        self.state = state
+
+
+def _pending(kind):
+    def record(*args):
+        return _Pending(kind, args)
+    return record
+
+
+class _NdarrayType:
+    """What ``numpy.ndarray`` unpickles as: a name for `_reconstruct`'s first argument, never
+    called (numpy.ndarray(shape) would allocate the shape the pickle asks for)."""
+
+    def __repr__(self):
+        return "numpy.ndarray"
+
+    def __call__(self, *args):
+        raise pickle.UnpicklingError("refused to call numpy.ndarray(...), which allocates the "
+                                     "shape it is given; numpy never pickles an array so")
+
+
+_NDARRAY = _NdarrayType()
 _PICKLE_GLOBALS = {
-    ("numpy", "ndarray"): np.ndarray,
-    ("numpy", "dtype"): np.dtype,
-    **{(f"numpy.{core}.multiarray", "_reconstruct"): _RECONSTRUCT for core in ("core", "_core")},
-    **{(f"numpy.{core}.numeric", "_frombuffer"): _FROMBUFFER for core in ("core", "_core")},
+    ("numpy", "ndarray"): _NDARRAY,
+    ("numpy", "dtype"): _pending("dtype"),
+    **{(f"numpy.{core}.multiarray", "_reconstruct"): _pending("reconstruct")
+       for core in ("core", "_core")},
+    **{(f"numpy.{core}.numeric", "_frombuffer"): _pending("frombuffer")
+       for core in ("core", "_core")},
     # Python 3 writes bytes at protocols 0-2 as _codecs.encode(text, "latin1"): a pure function.
     ("_codecs", "encode"): codecs.encode,
 }
+# The dtypes a pickled MNIST array may have: numbers, one per element.
+_PICKLE_DTYPE_KINDS = "fiub"
 
 
-class _ArraysOnly(pickle.Unpickler):
+class _ArraysOnly(pickle._Unpickler):
     """An unpickler that can build numpy arrays and tuples and refuses any other callable, so
-    unpickling cannot run code from the file."""
+    unpickling cannot run code from the file.
+
+    Python's own unpickler, not its C twin (as fast on MNIST's few large strings): the C one
+    allocates the bytes a BINBYTES8 opcode declares before reading them; this one reads them
+    from the stream first, which `_Bounded` refuses when the file cannot hold them.  Its
+    BYTEARRAY8 alone allocates first, and is replaced."""
+
+    dispatch = dict(pickle._Unpickler.dispatch)
 
     def find_class(self, module, name):
         try:
@@ -334,13 +388,58 @@ class _ArraysOnly(pickle.Unpickler):
                 f"refused to load {module}.{name}: only numpy arrays and tuples are allowed"
             ) from None
 
+    def load_bytearray8(self):
+        size, = struct.unpack("<Q", self.read(8))
+        self.append(bytearray(self.read(size)))
+
+    dispatch[pickle.BYTEARRAY8[0]] = load_bytearray8
+
+
+class _Oversized(ValueError):
+    """The pickle asked for more bytes than its file can hold."""
+
+
+class _Bounded:
+    """The reads of a stream that holds at most ``limit`` bytes: a request for more than can
+    be left is a lie of the pickle's, refused before anything is read."""
+
+    def __init__(self, stream, limit):
+        self.stream, self.left = stream, limit
+
+    def _take(self, n):
+        if n is not None and n > self.left:
+            raise _Oversized(f"declares {n:,} bytes of data, more than the file can hold "
+                             f"({max(self.left, 0):,} left)")
+
+    def read(self, n=-1):
+        self._take(n if n is not None and n >= 0 else None)
+        data = self.stream.read(n)
+        self.left -= len(data)
+        return data
+
+    def readinto(self, buffer):
+        view = memoryview(buffer)
+        self._take(view.nbytes)
+        got = self.stream.readinto(view)
+        self.left -= got
+        return got
+
+    def readline(self, n=-1):
+        data = self.stream.readline(n)
+        self.left -= len(data)
+        return data
+
 
 def _load_pickle(file, dtype):
     with open(file, "rb") as f:
-        stream, _ = _decompressed(f)
+        stream, gzipped = _decompressed(f)
+        stored = os.fstat(f.fileno()).st_size
+        bounded = _Bounded(stream, stored * _MAX_DEFLATE_RATIO if gzipped else stored)
         try:
             # latin1: the book's pickle was written by Python 2, whose str holds the array bytes.
-            splits = _ArraysOnly(stream, encoding="latin1").load()
+            splits = _ArraysOnly(bounded, encoding="latin1").load()
+        except _Oversized as e:
+            raise ValueError(f"{file}: truncated: {e}") from None
         # Untrusted bytes: whatever the unpickler raises, the file is at fault.
         except Exception as e:
             raise ValueError(
@@ -349,8 +448,64 @@ def _load_pickle(file, dtype):
             and all(isinstance(s, tuple) and len(s) == 2 for s in splits)):
         raise ValueError(
             f"{file}: expected ((X, y), (X, y), (X, y)), found {type(splits).__name__}")
-    return tuple(_pickled_split(file, name, X, y, dtype)
+    return tuple(_pickled_split(file, name, _rebuilt(X, f"{file}: {name} set: X"),
+                                _rebuilt(y, f"{file}: {name} set: y"), dtype)
                  for name, (X, y) in zip(("training", "validation", "test"), splits, strict=True))
+
+
+def _rebuilt(value, where):
+    """The array a `_Pending` record stands for, once its declared shape and dtype are found to
+    match the bytes that came with it (a read-only view of them); anything else as it is, for
+    `_pickled_split` to refuse.  ValueError, naming ``where``, for a record that is not a
+    plain numeric array."""
+    if not isinstance(value, _Pending) or value.kind == "dtype":
+        return value
+    try:
+        if value.kind == "reconstruct":
+            subtype, _, _ = value.args
+            if subtype is not _NDARRAY:
+                raise ValueError(f"an array of {subtype!r}")
+            state = value.state
+            if isinstance(state, tuple) and len(state) == 5:
+                state = state[1:]  # the version, 1
+            shape, descr, fortran, raw = state
+        else:
+            raw, descr, shape, order = value.args
+            fortran = order == "F"
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{where}: not a numpy array as numpy pickles one ({e})") from None
+    dtype = _rebuilt_dtype(descr, where)
+    if not (isinstance(shape, tuple) and all(isinstance(n, int) and n >= 0 for n in shape)):
+        raise ValueError(f"{where}: the shape {shape!r} is not a tuple of sizes")
+    if isinstance(raw, str):
+        raw = raw.encode("latin1")  # a Python 2 str, read with encoding="latin1"
+    try:
+        raw = memoryview(raw).cast("B")
+    except TypeError:
+        raise ValueError(f"{where}: the array's data are not bytes") from None
+    declared = math.prod(shape) * dtype.itemsize
+    if declared != raw.nbytes:
+        raise ValueError(f"{where}: declares {'x'.join(map(str, shape))} {dtype} = "
+                         f"{declared:,} bytes but holds {raw.nbytes:,}")
+    return np.frombuffer(raw, dtype).reshape(shape, order="F" if fortran else "C")
+
+
+def _rebuilt_dtype(descr, where):
+    """The numpy dtype a `_Pending` dtype record stands for: one number per element, in the
+    byte order its state says."""
+    if not (isinstance(descr, _Pending) and descr.kind == "dtype" and descr.args
+            and isinstance(descr.args[0], str)):
+        raise ValueError(f"{where}: the array's dtype is not one numpy pickles")
+    try:
+        dtype = np.dtype(descr.args[0])
+    except TypeError:
+        raise ValueError(f"{where}: unknown dtype {descr.args[0]!r}") from None
+    if dtype.kind not in _PICKLE_DTYPE_KINDS or dtype.fields or dtype.subdtype:
+        raise ValueError(f"{where}: dtype {dtype} is not a number per element")
+    state = descr.state
+    if isinstance(state, tuple) and len(state) > 1 and state[1] in ("<", ">"):
+        dtype = dtype.newbyteorder(state[1])
+    return dtype
 
 
 def _pickled_split(file, name, X, y, dtype):
@@ -371,4 +526,5 @@ def _pickled_split(file, name, X, y, dtype):
         raise ValueError(f"{where}: pixel values must lie in [0, 255/256] (value/256)")
     if dtype == np.uint8:
         return np.rint(X.T * 256).astype(np.uint8, order="F"), y.astype(np.int64)
-    return np.asarray(X.T, dtype, order="F"), y.astype(np.int64)
+    # A copy: X is a read-only view of the pickle's bytes.
+    return np.array(X.T, dtype, order="F"), y.astype(np.int64)

@@ -16,9 +16,20 @@ JPEG, ...; any size, colour or grey, dark ink on light paper or the reverse):
    thin pen on a big photo does not fade;
 6. pasted into a FIELD x FIELD field so that its centre of mass falls on pixel CENTRE.
 
+A picture is read warily: one declaring more than MAX_PIXELS pixels (a decompression bomb:
+a few bytes that claim 50000x50000) is refused before it is decoded; 16-bit, 32-bit and
+floating-point pictures (scans) are read by the range their values are stored in; a FIFO or a
+pipe (``<(...)``) is read as far as MAX_STREAM_BYTES, waiting STREAM_SECONDS at most.
+
 Pillow comes with the `plot` extra (`fastnet.plot_extra`).
 """
 
+import io
+import os
+import select
+import stat
+import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +52,17 @@ INK_FLOOR = 0.1
 # A larger picture (a phone's photo) is first shrunk to this longer side: the digit ends up
 # 20 pixels tall anyway, and it keeps a 12-megapixel photo from costing hundreds of MB.
 MAX_SIDE = 1024
+# The most pixels a picture may declare (8192 x 8192; a phone's photo has 12 to 50 million):
+# decoding it takes up to 4 bytes a pixel.  Below Pillow's own limit, whose warning is not
+# one line.
+MAX_PIXELS = 2 ** 26
+# What a FIFO or a pipe may bring (a picture of one digit is far smaller), and how long it may
+# take to start coming.
+MAX_STREAM_BYTES = 64 * 2 ** 20
+STREAM_SECONDS = 10.0
+# The modes of pictures with more than 8 bits a grey level: Pillow's convert("L") would cut
+# their values at 255, leaving most pictures blank.
+_DEEP_MODES = ("I", "F", "I;16", "I;16L", "I;16B", "I;16N")
 
 
 def read_digit(source):
@@ -48,8 +70,8 @@ def read_digit(source):
     picture ``source`` (a path, or a PIL.Image) makes when prepared as MNIST's digits were.
 
     Raises ValueError (one line, naming the file) for a file that is empty, is not a picture
-    Pillow can read, or holds no ink; OSError when the file cannot be read; MissingPlotExtra
-    when Pillow is not installed.
+    Pillow can read, declares more than MAX_PIXELS pixels, or holds no ink; OSError when the
+    file cannot be read; MissingPlotExtra when Pillow is not installed.
     """
     return digit_field(source).reshape(N_PIXELS, 1) / 256
 
@@ -66,19 +88,70 @@ def digit_field(source):
 
 
 def _open(path, Image):
-    if path.is_dir():
+    info = path.stat()
+    if stat.S_ISDIR(info.st_mode):
         raise ValueError(f"{path}: is a directory, not a picture")
-    if path.stat().st_size == 0:
-        raise ValueError(f"{path}: the file is empty")
+    if stat.S_ISREG(info.st_mode):
+        if info.st_size == 0:
+            raise ValueError(f"{path}: the file is empty")
+        source = path
+    else:  # a FIFO, a pipe, a device: what comes through it
+        source = io.BytesIO(_read_stream(path))
     try:
-        image = Image.open(path)
+        with warnings.catch_warnings():
+            # Pillow's own limit is a warning below twice it: let it be our one line instead.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(source)
     except Image.UnidentifiedImageError:
         raise ValueError(f"{path}: not a picture (Pillow cannot read this format)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValueError(f"{path}: declares more than {MAX_PIXELS:,} pixels, more than a "
+                         f"picture may have (a decompression bomb?)") from None
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise ValueError(f"{path}: {width} x {height} pixels, more than the {MAX_PIXELS:,} a "
+                         f"picture may have (shrink it first)")
     try:
         image.load()
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
-        raise ValueError(f"{path}: a damaged picture ({e})") from None
+    # Untrusted bytes: whatever the decoder raises, the file is at fault.
+    except Exception as e:
+        raise ValueError(f"{path}: a damaged picture ({type(e).__name__}: {e})") from None
     return image
+
+
+def _read_stream(path):
+    """The bytes that come through the FIFO, pipe or device ``path`` until its end: at most
+    MAX_STREAM_BYTES, the first of them within STREAM_SECONDS (ValueError if not).  Opened
+    without blocking, so that a FIFO no one writes into does not hold the other pictures up
+    for ever."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    chunks, size = [], 0
+    deadline = time.monotonic() + STREAM_SECONDS
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 and not size:
+                raise ValueError(f"{path}: nothing came through it within "
+                                 f"{STREAM_SECONDS:g} s (a FIFO no one writes into?)")
+            readable, _, _ = select.select([fd], [], [], max(0.0, min(left, 0.1)))
+            if not readable:
+                continue
+            try:
+                chunk = os.read(fd, 1 << 16)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_STREAM_BYTES:
+                raise ValueError(f"{path}: more than {MAX_STREAM_BYTES:,} bytes came through "
+                                 f"it, more than a picture of a digit takes")
+    finally:
+        os.close(fd)
+    if not size:
+        raise ValueError(f"{path}: nothing came through it (a FIFO or pipe closed empty)")
+    return b"".join(chunks)
 
 
 def _grey(image, Image):
@@ -90,6 +163,8 @@ def _grey(image, Image):
     if max(image.size) > MAX_SIDE:
         image = image.copy()
         image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BOX)
+    if image.mode in _DEEP_MODES:
+        return _levels(np.asarray(image, np.float64), image.mode)
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         rgba = image.convert("RGBA")
         alpha = np.asarray(rgba.getchannel("A"), np.float64)
@@ -100,6 +175,28 @@ def _grey(image, Image):
             ground = Image.new("RGBA", rgba.size, "white" if ink_is_dark else "black")
             image = Image.alpha_composite(ground, rgba)
     return np.asarray(image.convert("L"), np.float64)
+
+
+def _levels(values, mode):
+    """Grey levels 0..255 from the values of a picture of more than 8 bits a level, read by
+    the range they are stored in: 0..65535 for 16-bit pictures; for 32-bit and floating-point
+    ones the narrowest of 0..1, 0..255 and 0..65535 that holds them all, else their own range.
+    A NaN counts as the range's low end, an infinity as the end it points to."""
+    finite = values[np.isfinite(values)]
+    if not finite.size:
+        return np.zeros(values.shape)
+    low, high = float(finite.min()), float(finite.max())
+    if mode.startswith("I;16"):
+        scale = (0.0, 65535.0)
+    else:
+        fits = [top for top in ((1.0,) if mode == "F" else ()) + (255.0, 65535.0)
+                if low >= 0 and high <= top]
+        scale = (0.0, fits[0]) if fits else (low, high)
+    values = np.nan_to_num(values, nan=scale[0], posinf=scale[1], neginf=scale[0])
+    span = scale[1] - scale[0]
+    if span <= 0:
+        return np.zeros(values.shape)
+    return np.clip((values - scale[0]) * (255 / span), 0, 255)
 
 
 def _ink(grey, name):

@@ -118,7 +118,7 @@ MONITORS = {
 
 def sgd(net, training_data, config, *, epochs, mini_batch_size, evaluation_data=None,
         monitor=(), stop_rule=None, on_batch=None, on_epoch=None, threads=1, order=None,
-        sample_weight=None, verbose=0, settings=None):
+        sample_weight=None, verbose=0, settings=None, on_progress=None):
     """Train ``net`` (a `fastnet.Network`) for ``epochs`` epochs of mini-batches; returns a
     `History`.
 
@@ -127,7 +127,8 @@ def sgd(net, training_data, config, *, epochs, mini_batch_size, evaluation_data=
     loss tallied as the mini-batches train, `History.loss`); ``sample_weight`` (n,) in the
     network's dtype or None; ``verbose``: 0, 1 (a line per epoch, `History.epoch_line`) or 2
     (the lines and a progress bar over each epoch's mini-batches, updated by the waiting
-    thread every `POLL_SECONDS`); ``settings``: the run's `History.config`.  An inf or a nan
+    thread every `POLL_SECONDS`); ``on_progress(epoch, done, total)``, `Network.SGD`'s,
+    called by the waiting thread too; ``settings``: the run's `History.config`.  An inf or a nan
     found in the data as they are read (`checks.NonFiniteColumn`) puts back everything the
     run changed, parameters, optimizer state and the generator's state, and is raised naming
     the data.
@@ -138,9 +139,15 @@ def sgd(net, training_data, config, *, epochs, mini_batch_size, evaluation_data=
         if epochs:
             load_kernels(net, training_data, config, mini_batch_size, threads, sample_weight)
         with _ProgressBar(verbose >= 2) as bar:
+            reports = [hook for hook in (bar.update if verbose >= 2 else None, on_progress)
+                       if hook is not None]
+
+            def progress(epoch, done, total):
+                return any([report(epoch, done, total) for report in reports])
+
             return _epochs(net, training_data, config, epochs, mini_batch_size,
                            evaluation_data, monitor, stop_rule, on_batch, on_epoch, threads,
-                           order, sample_weight, bar.update if verbose >= 2 else None,
+                           order, sample_weight, progress if reports else None,
                            verbose >= 1, settings or {})
     except NonFiniteColumn as exc:
         state.restore(saved[0])
@@ -248,6 +255,7 @@ class _ProgressBar:
         return self
 
     def update(self, epoch, done, total):
+        """Show ``done`` of ``total`` mini-batches of ``epoch``; returns None (no stop)."""
         if not self.active:
             return
         if self.bar is None or epoch != self.epoch:
@@ -320,9 +328,9 @@ class _EpochRun:
                 return _train_batches(self.X, self.y, self.weights, index, self.scale, *step)
         try:
             if self.on_batch is None:
+                self._report()  # a stop asked for before the epoch: after its first mini-batch
                 result = self._waiting(lambda: call(index))
-                if self.progress is not None:
-                    self.progress(self.epoch, int(self.control[DONE]), self.total)
+                self._report()
             elif threads > 1:
                 result = call(index, self.on_batch)
             else:
@@ -341,6 +349,13 @@ class _EpochRun:
         if result >= 0:
             raise bad_column(self.X, int(result), self.net.dtype)
         return result == STOPPED
+
+    def _report(self):
+        """Tell `progress` how far the epoch is; a true answer asks it to stop after the
+        current mini-batch (``control[STOP]``, polled by the compiled loop)."""
+        if self.progress is not None and self.progress(self.epoch, int(self.control[DONE]),
+                                                       self.total):
+            self.control[STOP] = 1
 
     def _waiting(self, call):
         """``call()`` (compiled, without the GIL) in a worker thread while this thread waits,
@@ -365,10 +380,10 @@ class _EpochRun:
         # thread looking finished while it still runs (CPython, bpo-21822).
         while not done.is_set():
             try:
-                if not done.wait(POLL_SECONDS) and self.progress is not None:
-                    self.progress(self.epoch, int(self.control[DONE]), self.total)
+                if not done.wait(POLL_SECONDS):
+                    self._report()
             except KeyboardInterrupt:
-                if interrupted:
+                if interrupted or self.control[STOP]:
                     raise  # a second Ctrl-C: at once (the worker stops after its mini-batch)
                 interrupted = True
                 self.control[STOP] = 1

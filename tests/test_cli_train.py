@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import fastnet
-from fastnet import Network, atomic_file, cli
+from fastnet import Network, atomic_file, cli, resources
 from fastnet.cli import main
 from fastnet.commands import common
 from fastnet.data import SPLITS
@@ -117,6 +117,8 @@ def default_run(mnist_uint8):
 def test_each_flag_trains_what_the_engine_trains(tmp_path, capsys, mnist_uint8, default_run,
                                                  case):
     flags, engine_args = FLAG_CASES[case]
+    if engine_args.get("threads", 1) > resources.cores():
+        pytest.skip("--threads may not exceed the cores this process may use")
     model, history = tmp_path / "model.json", tmp_path / "history.json"
     assert main(BASE + flags + ["--save", str(model), "--history", str(history)]) == 0
     expected, expected_history = _engine_run(mnist_uint8, **engine_args)
@@ -505,10 +507,10 @@ def test_a_history_file_that_cannot_be_written_does_not_stop_the_run(tmp_path, c
     history, model = tmp_path / "history.json", tmp_path / "model.json"
     write = atomic_file.write_json
 
-    def full_disk(path, obj):
+    def full_disk(path, obj, **options):
         if Path(path) == history:
             raise OSError(28, "No space left on device")
-        write(path, obj)
+        write(path, obj, **options)
     monkeypatch.setattr(atomic_file, "write_json", full_disk)
     # A failure after the work began: exit status 1, and the message says what was lost.
     assert main(BASE + ["--epochs", "2", "--save", str(model), "--history", str(history)]) == 1
@@ -525,9 +527,9 @@ def test_ctrl_c_asks_to_stop_and_a_second_one_aborts():
     before = signal.getsignal(signal.SIGINT)
     with pytest.raises(KeyboardInterrupt):
         with run.catching_ctrl_c():
-            assert run.on_batch() is False
+            assert run.on_progress(0, 0, 10) is False
             os.kill(os.getpid(), signal.SIGINT)
-            assert run.on_batch() is True
+            assert run.on_progress(0, 1, 10) is True
             os.kill(os.getpid(), signal.SIGINT)
             pytest.fail("a second Ctrl-C must raise KeyboardInterrupt")
     assert signal.getsignal(signal.SIGINT) is before

@@ -18,7 +18,7 @@ import numpy as np
 from .. import atomic_file
 from ..checks import check_count
 from ..data import load_mnist, locate_data
-from .status import EXIT_FAILURE, EXIT_USAGE, Interrupted
+from .status import EXIT_FAILURE, EXIT_USAGE, Interrupted, interrupted
 
 # The sets a network can be scored on: load_mnist's second and third splits.
 EVAL_SETS = ("validation", "test")
@@ -39,8 +39,9 @@ class FailedAfterWork(CommandError):
 
 
 def ctrl_c_exits(message):
-    """Decorate a command's run function so that a Ctrl-C reaching it is reported as
-    ``message`` (main() reports any other Ctrl-C as "interrupted (Ctrl-C)")."""
+    """Decorate a command's run function so that a Ctrl-C (or another stop signal,
+    `fastnet.interrupts`) reaching it is reported as ``message``, where ``{signal}`` names
+    the signal (main() reports any other as "interrupted (Ctrl-C)")."""
     def decorate(run):
         @functools.wraps(run)
         def run_until_ctrl_c(args):
@@ -48,8 +49,8 @@ def ctrl_c_exits(message):
                 return run(args)
             except Interrupted:
                 raise
-            except KeyboardInterrupt:
-                raise Interrupted(message) from None
+            except KeyboardInterrupt as e:
+                raise interrupted(e, message) from None
         return run_until_ctrl_c
     return decorate
 

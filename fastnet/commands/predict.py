@@ -1,8 +1,9 @@
 """`fastnet predict`: the digit a saved model reads in each of the user's pictures, prepared
 as MNIST's digits were (`fastnet.digit_image`).
 
-Each picture that cannot be read (not a picture, empty, no ink, missing) is one line on stderr;
-the others are still read and printed, and the exit status is then 2.
+Each picture that cannot be read (not a picture, empty, no ink, missing, more pixels than
+`digit_image.MAX_PIXELS`) is one line on stderr; the others are still read and printed, and
+the exit status is then 2.
 """
 
 import sys
@@ -14,6 +15,7 @@ from .. import digit_image, plots
 from ..data import N_PIXELS
 from ..plot_extra import MissingPlotExtra, require
 from .common import EXIT_USAGE, CommandError, FailedAfterWork, check_writable, integer, load_model
+from .output import one_line
 
 
 def register(subparsers):
@@ -55,7 +57,7 @@ def cmd_predict(args):
             paths.append(path)
         except (OSError, ValueError) as e:
             failed += 1
-            print(f"fastnet predict: error: {_reason(path, e)}", file=sys.stderr)
+            print(one_line(f"fastnet predict: error: {_reason(path, e)}"), file=sys.stderr)
     titles = []
     if fields:
         X = np.stack(fields).reshape(len(fields), N_PIXELS).T / 256  # one picture per column
@@ -63,7 +65,7 @@ def cmd_predict(args):
         for path, a in zip(paths, outputs.T):
             ranked = np.argsort(-a, kind="stable")[:args.top]
             best, rest = ranked[0], ranked[1:]
-            line = f"{path}: {best} ({a[best]:.2f})"
+            line = f"{one_line(path)}: {best} ({a[best]:.2f})"
             if len(rest):
                 line += "; then " + ", ".join(f"{d} ({a[d]:.2f})" for d in rest)
             print(line)

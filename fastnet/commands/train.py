@@ -12,7 +12,7 @@ cannot be written (the message says what was not saved), or the run diverges (th
 restores the last finite parameters, which --save then writes); 2 for bad input found before
 training (a usage error, a missing or damaged file, an unwritable output); 130 after Ctrl-C,
 which stops the run after the current mini-batch and still writes --save, --history and
---plot.
+--plot; SIGTERM, SIGHUP and SIGQUIT do the same, with 143, 129 and 131.
 """
 
 import argparse
@@ -22,8 +22,9 @@ import sys
 import time
 from pathlib import Path
 
-from .. import __version__, atomic_file
+from .. import __version__, atomic_file, resources
 from ..activations import ACTIVATIONS
+from ..checks import check_at_most, check_fits_memory, training_bytes
 from ..costs import COSTS
 from ..optimizers import OPTIMIZERS
 from ..penalties import PENALTIES
@@ -33,7 +34,6 @@ from ..train import DivergenceError
 from .common import (EVAL_SETS, CommandError, FailedAfterWork, add_data_option, check_writable,
                      ctrl_c_exits, evaluation_split, integer, load_data, real)
 from .plot import check_plot_extra, run_label, write_learning_curves
-from .status import EXIT_INTERRUPTED
 from .train_progress import BestEpoch, Progress, history_document, plural, saved_note, summary
 
 # network2.py's monitors (`--monitor all`), then chapter 5's speed of learning per hidden layer.
@@ -56,7 +56,7 @@ def register(subparsers):
                     "cannot be written after training, 2 for bad input found before training, "
                     "1 too if the run diverges (--save then holds the last finite "
                     "parameters), 130 after Ctrl-C (which still writes --save, --history and "
-                    "--plot).")
+                    "--plot; SIGTERM, SIGHUP and SIGQUIT too, with 143, 129 and 131).")
     train.add_argument("--sizes", type=_sizes, default=[784, 30, 10], metavar="N,N,...",
                        help="neurons per layer, input first (default: 784,30,10)")
     train.add_argument("--epochs", type=integer(0), default=30, metavar="N",
@@ -134,9 +134,10 @@ def register(subparsers):
     train.set_defaults(run=cmd_train)
 
 
-# Ctrl-C before training starts, or a second one during it, aborts; a first one during it stops
-# the run after the current mini-batch (train_progress.Progress).
-@ctrl_c_exits("aborted (Ctrl-C); nothing more was written")
+# Ctrl-C (or SIGTERM, SIGHUP, SIGQUIT) before training starts, or a second one during it,
+# aborts; a first one during it stops the run after the current mini-batch
+# (train_progress.Progress).
+@ctrl_c_exits("aborted ({signal}); nothing more was written")
 def cmd_train(args):
     if args.optimizer == "nesterov" and not args.momentum:
         raise CommandError("--optimizer nesterov needs --momentum > 0 (e.g. --momentum 0.9)")
@@ -151,6 +152,7 @@ def cmd_train(args):
     evaluation = evaluation_split(args, splits)
     del splits  # the split not trained or scored on is freed (load_mnist reads it apart)
     _check_sizes_fit_data(args.sizes, X.shape[0])
+    _check_machine_fits(args, X.shape[1])
     if "layer-speed" in args.monitor and len(args.sizes) < 3:
         raise CommandError("--monitor layer-speed needs a hidden layer; --sizes has none")
     config = _resolve_config(args, where, X.shape[1], evaluation[0].shape[1])
@@ -173,15 +175,15 @@ def cmd_train(args):
     elapsed = time.perf_counter() - start
 
     if history.stopped == "interrupted":
-        print(f"Interrupted (Ctrl-C) after {plural(history.epochs, 'epoch')}: the run "
-              f"stopped after the current mini-batch")
-        status = EXIT_INTERRUPTED
+        print(f"Interrupted ({run.stopped_by}) after {plural(history.epochs, 'epoch')}: the "
+              f"run stopped after the current mini-batch")
+        status = run.stopped_status
     elif history.stopped == "early stopping":
         print(f"Stopped early: {config['early_stopping']} epochs without improvement")
     elif history.stopped == "schedule":
         print(f"Stopped by the schedule: eta fell below {config['eta']:g}/128")
     print(summary(history, config, elapsed))
-    failures = _write_outputs(net, args, config, history, best, run.speeds,
+    failures = _write_outputs(net, args, config, history, best, run,
                               diverged=diverged is not None)
     # A divergence is a failure after the work began (exit status 1), reported on one line
     # with whatever could not be written.
@@ -262,8 +264,8 @@ def _sgd(net, training, evaluation, config, run, best):
                 mu=config["momentum"], optimizer=config["optimizer"],
                 betas=tuple(config.get("betas", (0.9, 0.999))),
                 epsilon=config.get("epsilon", 1e-8), early_stopping=config["early_stopping"],
-                schedule=config["schedule"], on_batch=run.on_batch, on_epoch=on_epoch,
-                threads=config["threads"])
+                schedule=config["schedule"], on_progress=run.on_progress, on_epoch=on_epoch,
+                threads=config["threads"], verbose=0)
         except ValueError as e:
             raise CommandError(e) from e
         finally:
@@ -296,6 +298,23 @@ def _check_sizes_fit_data(sizes, n_in):
                            f"digit, not {sizes[-1]}")
 
 
+def _check_machine_fits(args, n_train):
+    """Refuse now, before the network is allocated, what the data or this machine cannot
+    hold: a mini-batch larger than the training set, more threads than cores, a network and
+    mini-batch larger than the memory available."""
+    try:
+        check_at_most(args.mini_batch_size, n_train, "--mini-batch-size",
+                      "the number of training images")
+        check_at_most(args.threads, resources.cores(), "--threads",
+                      "the number of cores this process may use")
+        check_fits_memory(training_bytes(args.sizes, args.mini_batch_size, args.dtype),
+                          resources.available_memory(),
+                          f"training --sizes {','.join(map(str, args.sizes))} on mini-batches "
+                          f"of {args.mini_batch_size}")
+    except ValueError as e:
+        raise CommandError(e) from e
+
+
 def _print_config(config, origin):
     print(f"fastnet {config['version']} train")
     for key, value in config.items():
@@ -313,7 +332,7 @@ def _print_config(config, origin):
     sys.stdout.flush()
 
 
-def _write_outputs(net, args, config, history, best, speeds, diverged):
+def _write_outputs(net, args, config, history, best, run, diverged):
     """Write --save (the weights --keep names), --history (with the layer speeds, if
     measured) and --plot (when an epoch was done); one failing does not keep the others from
     being written.  Returns what failed, each saying what was not saved (for the caller's
@@ -325,13 +344,13 @@ def _write_outputs(net, args, config, history, best, speeds, diverged):
         try:
             net.save(args.save)
             print(f"Model saved to {args.save}: "
-                  f"{saved_note(history, args.keep, best.epoch, diverged)}")
+                  f"{saved_note(history, args.keep, best.epoch, diverged, run.stopped_by)}")
         except OSError as e:
             failures.append(f"could not write --save {args.save} ({e.strerror or e}): the "
                             f"trained model was not saved")
     if args.history is not None:
         try:
-            atomic_file.write_json(args.history, history_document(history, config, speeds))
+            atomic_file.write_json(args.history, history_document(history, config, run.speeds))
             print(f"History written to {args.history}")
         except OSError as e:
             failures.append(f"could not write --history {args.history} ({e.strerror or e}): "

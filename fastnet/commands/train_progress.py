@@ -1,7 +1,7 @@
 """What `fastnet train` shows and keeps as it goes: the hooks SGD calls during the run
-(`Progress`: Ctrl-C, the progress bar, the layer speeds, a line per epoch, the history file
-after every epoch; `BestEpoch`: the best epoch's weights, for --keep best), the closing summary
-line, the line on what --save saved, and the --history document.
+(`Progress`: Ctrl-C and the other stop signals, the progress bar, the layer speeds, a line per
+epoch, the history file after every epoch; `BestEpoch`: the best epoch's weights, for --keep
+best), the closing summary line, the line on what --save saved, and the --history document.
 """
 
 import math
@@ -9,12 +9,18 @@ import signal
 import sys
 
 from .. import atomic_file
-from ..interrupts import handling_sigint
+from ..interrupts import (STOP_SIGNALS, abort_on_stop_signals, exit_status, handling_signals,
+                          signal_name)
+from .output import one_line
+
+# How long the history written after an epoch may wait for a FIFO's reader to take it: the
+# training loop waits no longer, and a stop signal is acted on after it.
+EPOCH_WRITE_SECONDS = 1.0
 
 
 class Progress:
-    """The hooks SGD calls during one `fastnet train`: Ctrl-C, the progress bar, the epoch
-    lines and the history file.
+    """The hooks SGD calls during one `fastnet train`: Ctrl-C (and SIGTERM, SIGHUP, SIGQUIT:
+    `fastnet.interrupts`), the progress bar, the epoch lines and the history file.
 
     layer_speeds : None, or a function measuring the network's layer speeds
     (`Network.layer_speeds` on fixed images), called now, for the start, and after each epoch
@@ -25,6 +31,7 @@ class Progress:
         self.config = config
         self.show_bar = show_bar
         self.interrupted = False
+        self.signum = None  # the signal that asked the run to stop
         self.epoch = 0
         self.bar = None
         self.history_failed = False
@@ -32,23 +39,37 @@ class Progress:
         self.speeds = [layer_speeds()] if layer_speeds is not None else None
 
     def catching_ctrl_c(self):
-        """Within the block, Ctrl-C asks the run to stop after the current mini-batch."""
-        return handling_sigint(self._on_sigint)
+        """Within the block, Ctrl-C, SIGTERM, SIGHUP or SIGQUIT asks the run to stop after the
+        current mini-batch."""
+        return handling_signals(self._on_signal, STOP_SIGNALS)
 
-    def _on_sigint(self, signum, frame):
+    def _on_signal(self, signum, frame):
         self.interrupted = True
-        # A second Ctrl-C aborts at once, should the mini-batch never end.
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        self.signum = signum
+        # A second one aborts at once, should the mini-batch never end.
+        abort_on_stop_signals()
 
-    def on_batch(self):
+    @property
+    def stopped_by(self):
+        """The signal that stopped the run, in words ("Ctrl-C", "SIGTERM")."""
+        return signal_name(self.signum or signal.SIGINT)
+
+    @property
+    def stopped_status(self):
+        """The exit status of a run a signal stopped: 128 + the signal."""
+        return exit_status(self.signum or signal.SIGINT)
+
+    def on_progress(self, epoch, done, total):
+        """SGD's report from the waiting thread, about every 0.1 s: the bar follows it, and a
+        stop signal that arrived stops the run after the current mini-batch (no return to
+        Python per mini-batch for either)."""
         if self.show_bar:
             if self.bar is None:
                 from tqdm import tqdm  # only for a terminal; keeps start-up lean otherwise
 
-                m = self.config["mini_batch_size"]
-                self.bar = tqdm(total=-(-self.config["train_size"] // m), unit="batch",
-                                desc=f"Epoch {self.epoch}", leave=False, file=sys.stderr)
-            self.bar.update()
+                self.bar = tqdm(total=total, unit="batch", desc=f"Epoch {epoch}", leave=False,
+                                file=sys.stderr)
+            self.bar.update(done - self.bar.n)
         return self.interrupted
 
     def on_epoch(self, epoch, history):
@@ -61,12 +82,13 @@ class Progress:
         if path is not None:
             try:
                 atomic_file.write_json(path, history_document(history, self.config,
-                                                              self.speeds))
+                                                              self.speeds),
+                                       fifo_seconds=EPOCH_WRITE_SECONDS)
             except OSError as e:
                 # Training goes on: the file is tried again at the end, which reports failure.
                 if not self.history_failed:
-                    print(f"fastnet train: warning: could not write {path} ({e.strerror or e}); "
-                          f"training goes on", file=sys.stderr)
+                    print(one_line(f"fastnet train: warning: could not write {path} "
+                                   f"({e.strerror or e}); training goes on"), file=sys.stderr)
                 self.history_failed = True
 
     def close_bar(self):
@@ -99,8 +121,9 @@ class BestEpoch:
             self.net.weights, self.net.biases = self.weights, self.biases
 
 
-def saved_note(history, keep, best_epoch_saved, diverged):
-    """Which weights --save wrote, in words, for the line after the summary."""
+def saved_note(history, keep, best_epoch_saved, diverged, stopped_by="Ctrl-C"):
+    """Which weights --save wrote, in words, for the line after the summary; ``stopped_by``
+    names the signal that stopped an interrupted run."""
     if keep == "best" and best_epoch_saved is not None:
         return f"the weights after epoch {best_epoch_saved}, the best (--keep best)"
     last = history.epochs - 1
@@ -108,7 +131,7 @@ def saved_note(history, keep, best_epoch_saved, diverged):
         return ("its last finite parameters, which the engine restored: " +
                 (f"the weights after epoch {last}" if last >= 0 else "the initial weights"))
     if history.stopped == "interrupted":
-        return (f"the weights when Ctrl-C stopped epoch {history.epochs} part-way"
+        return (f"the weights when {stopped_by} stopped epoch {history.epochs} part-way"
                 + (" (no epoch completed)" if keep == "best" else ""))
     if last < 0:
         return "the initial weights (no epoch was run)"

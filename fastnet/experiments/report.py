@@ -22,6 +22,8 @@ from . import baselines, chapter3, readings, speeds
 from .suites import AGREEMENT_POINTS, SUITES, ExperimentError
 
 EXPLANATIONS_FILE = "explanations.json"
+# The files `write_outputs` writes into its directory (with `speeds.PLOT_FILE` for speed rows).
+OUTPUT_FILES = ("results.json", "results.md", "accuracy.png")
 
 
 def plural(n, noun, suffix="s"):
@@ -142,6 +144,10 @@ def write_markdown(summary, path, plot_note=None, explanations=None):
         lines += [f"**Quick smoke run** (`--quick`): one seed and a tenth of the epochs"
                   + (" (the baselines trained on a tenth of their images)" if once else "")
                   + f"; these figures are not comparable with the {source}'s.", ""]
+    if summary.get("incomplete"):
+        lines += ["**Incomplete**: a worker process died, ending the runs in progress; only the "
+                  "runs finished before are here, and a row may have fewer seeds than asked.",
+                  ""]
     lines += [
         f"`{summary['command']}`: {plural(sum(e['seeds'] for e in entries), 'run')} "
         f"({plural(len(entries) - len(once), 'row')} x {plural(n, 'seed')}, seeds "

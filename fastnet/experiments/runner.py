@@ -5,7 +5,8 @@ Each worker holds the data once, as pixel bytes, and is pinned to one BLAS threa
 workers use two cores and no more; the longest runs start first.  The seeds are 0 .. n-1, and
 seed k fixes a run completely (`Network(seed=k)` draws the initial weights and every epoch's
 shuffle).  Chapter 1's baselines (`suites.BaselineRow`) involve no randomness: each runs once,
-in the same pool.
+in the same pool.  A worker that dies (the out-of-memory killer's SIGKILL) ends the pool at
+once, and the runs finished until then are kept (`WorkerDied`).
 """
 
 import datetime
@@ -14,15 +15,18 @@ import os
 import signal
 import sys
 import time
-from dataclasses import dataclass
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, replace
 
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 from tqdm import tqdm
 
+from .. import resources
 from ..checks import check_count
 from ..data import load_mnist
-from ..interrupts import handling_sigint
+from ..interrupts import handling_sigint, signal_name
 from ..network import Network
 from ..train import DivergenceError
 from . import baselines
@@ -34,6 +38,11 @@ DEFAULT_SEEDS = 3
 # --quick runs a tenth of each row's epochs (at least one), with one seed, and trains the
 # baselines on a tenth of their images.
 QUICK_EPOCH_DIVISOR = 10
+# The most seeds a suite runs: 10,000 seeds of the book's 18 rows would take years.
+MAX_SEEDS = 10_000
+# The memory one worker process holds (numpy, numba and its kernels, the data as bytes, a
+# network): at most as many workers as the memory available holds.
+WORKER_BYTES = 200 * 2**20
 
 
 @dataclass
@@ -124,6 +133,16 @@ def blas_threads():
     return max(counts, default=None)
 
 
+class WorkerDied(ExperimentError):
+    """A worker process died (killed by the out-of-memory killer, say): the pool ended at
+    once, losing the runs in progress.  ``report``: the `Report` of the runs finished before,
+    of the rows that have one (None when `_execute` raises it)."""
+
+    def __init__(self, message, report=None):
+        super().__init__(message)
+        self.report = report
+
+
 _worker = {}
 
 
@@ -132,7 +151,11 @@ def _init_worker(data_path):
     # (The worker was started with SIGINT ignored, in _execute; this keeps it so.)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threadpool_limits(1)
-    _worker["splits"] = load_mnist(data_path, np.uint8)
+    try:
+        _worker["splits"] = load_mnist(data_path, np.uint8)
+    except (OSError, ValueError) as e:  # the data changed since the parent checked it
+        _worker["failure"] = f"a worker process could not load the data: {e}"
+        return
     _worker["blas_threads"] = blas_threads()
     # A first SGD call loads the kernels the runs take (uint8 pixels, one thread, one hidden
     # layer; Network.SGD loads them per call), so that no run's time includes loading or
@@ -144,6 +167,8 @@ def _init_worker(data_path):
 
 
 def _run_in_worker(task):
+    if "failure" in _worker:
+        raise ExperimentError(_worker["failure"])
     run = run_row(task.row, task.seed, _worker["splits"], task.epochs, task.train)
     run.blas_threads = _worker["blas_threads"]
     return run
@@ -153,7 +178,11 @@ def _execute(tasks, jobs, data_path, splits):
     """Yield the Run of each task as it finishes: in this process when jobs == 1, else in a
     pool of `jobs` worker processes.  The workers are spawned, not forked: forking a process
     that may hold BLAS and progress-bar threads is unsafe in general, and a spawned worker
-    starts clean and sets its own BLAS limit before it computes anything."""
+    starts clean and sets its own BLAS limit before it computes anything.
+
+    A worker that dies breaks the pool (concurrent.futures notices it at once, where
+    multiprocessing.Pool would wait for ever for the run it took): `WorkerDied`, after the
+    runs finished until then."""
     if jobs == 1:
         with threadpool_limits(1):
             threads = blas_threads()
@@ -163,13 +192,53 @@ def _execute(tasks, jobs, data_path, splits):
                 yield run
         return
     context = multiprocessing.get_context("spawn")
-    # Started with SIGINT ignored, a worker keeps it ignored from its first instruction: a
-    # Ctrl-C while it still imports numpy and numba (before _init_worker) cannot print a
-    # traceback.  The parent's handler is back once the workers are started.
-    with handling_sigint(signal.SIG_IGN):
-        pool = context.Pool(jobs, _init_worker, (data_path,))
-    with pool:
-        yield from pool.imap_unordered(_run_in_worker, tasks)
+    executor = ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
+                                   initargs=(data_path,))
+    others = set(multiprocessing.active_children())
+    workers = set()
+    try:
+        # The workers start as the first tasks are submitted.  Started with SIGINT ignored, a
+        # worker keeps it ignored from its first instruction: a Ctrl-C while it still imports
+        # numpy and numba (before _init_worker) cannot print a traceback.  The parent's
+        # handler is back once the workers are started.
+        with handling_sigint(signal.SIG_IGN):
+            futures = [executor.submit(_run_in_worker, task) for task in tasks]
+        workers = set(multiprocessing.active_children()) - others
+        for future in as_completed(futures):
+            try:
+                run = future.result()
+            except BrokenProcessPool:
+                raise WorkerDied(_death(workers)) from None
+            yield run
+    except BaseException:
+        # Ctrl-C, a failed run, a dead worker: no worker may go on computing or wait for
+        # tasks that will not come.
+        for worker in workers | (set(multiprocessing.active_children()) - others):
+            worker.terminate()
+        executor.shutdown(wait=True, cancel_futures=True)
+        raise
+    executor.shutdown(wait=True)
+
+
+def _death(workers):
+    """What ended a worker of ``workers`` (multiprocessing.Process objects), in words, for the
+    one line saying that one died; the others are terminated by the pool when it breaks."""
+    codes = []
+    for worker in workers:
+        worker.join(timeout=5)
+        if worker.exitcode is not None:
+            codes.append(worker.exitcode)
+    # The pool terminates the living with SIGTERM once one has died: the odd one out died.
+    odd = [code for code in codes if code != -signal.SIGTERM] or codes
+    if not odd:
+        return "a worker process died"
+    code = odd[0]
+    if code < 0:
+        how = f"killed by {signal_name(-code)}"
+        if -code == signal.SIGKILL:
+            how += ", as the out-of-memory killer does"
+        return f"a worker process died ({how})"
+    return f"a worker process died (exit status {code})"
 
 
 @dataclass
@@ -188,6 +257,7 @@ class Report:
     load_average: tuple
     started: str
     command: str = ""
+    incomplete: bool = False  # a worker died: some runs are missing (WorkerDied)
 
     def runs_of(self, row):
         return [run for run in self.runs if run.row == row.id]
@@ -226,7 +296,7 @@ def reproduce(suite, seeds=DEFAULT_SEEDS, only=None, quick=False, jobs=None, dat
     """Run the rows of ``suite`` ("seed" or "book"; ``only`` = one row's id) for seeds
     0 .. seeds-1 and return a Report.
 
-    jobs : worker processes (default: all cores); 1 runs everything in this process.
+    jobs : worker processes (default: `default_jobs()`); 1 runs everything in this process.
     data_path : where the workers load the data from (None: $FASTNET_DATA or the bundled set);
     splits : the same data already loaded (uint8), used to check it and when jobs == 1.
     progress : a file to print a line per finished run to (and a progress bar, if a terminal).
@@ -234,7 +304,7 @@ def reproduce(suite, seeds=DEFAULT_SEEDS, only=None, quick=False, jobs=None, dat
     suite = SUITES[suite]
     rows = select_rows(suite, only)
     seeds = list(range(positive(seeds, "--seeds")))
-    jobs = positive((os.cpu_count() or 1) if jobs is None else jobs, "--jobs")
+    jobs = positive(default_jobs() if jobs is None else jobs, "--jobs")
     if splits is None:
         splits = load_mnist(data_path, np.uint8)
     check_data(rows, splits)
@@ -255,18 +325,45 @@ def reproduce(suite, seeds=DEFAULT_SEEDS, only=None, quick=False, jobs=None, dat
                   f"with the {suite.source}", file=progress)
     start = time.perf_counter()
     runs = []
+    died = None
     with tqdm(total=len(tasks), unit="run", file=progress or sys.stderr,
               disable=progress is None or not progress.isatty()) as bar:
-        for run in _execute(tasks, jobs, data_path, splits):
-            runs.append(run)
-            if progress is not None:
-                bar.write(_progress_line(suite, run), file=progress)
-            bar.update()
+        try:
+            for run in _execute(tasks, jobs, data_path, splits):
+                runs.append(run)
+                if progress is not None:
+                    bar.write(_progress_line(suite, run), file=progress)
+                bar.update()
+        except WorkerDied as e:
+            died = e
     wall = time.perf_counter() - start
     order = {row.id: k for k, row in enumerate(rows)}
     runs.sort(key=lambda run: (order[run.row], run.seed or 0))
     epochs = {task.row.id: task.epochs for task in tasks}
-    return Report(suite, rows, runs, seeds, quick, epochs, jobs, wall, load_average, started)
+    report = Report(suite, rows, runs, seeds, quick, epochs, jobs, wall, load_average, started)
+    if died is not None:
+        finished = tuple(row for row in rows if report.runs_of(row))
+        raise WorkerDied(f"{died}: {plural(len(runs), 'run')} of {len(tasks)} finished",
+                         replace(report, rows=finished, incomplete=True))
+    return report
+
+
+def default_jobs():
+    """Worker processes by default: one per core this process may use, as many as the memory
+    available holds (`jobs_limit`)."""
+    return jobs_limit()[0]
+
+
+def jobs_limit():
+    """(the most worker processes this machine can run, why): one per core this process may
+    use, and no more than the memory available holds (WORKER_BYTES each); at least 1."""
+    cores = resources.cores()
+    memory = resources.available_memory()
+    if memory is not None and memory // WORKER_BYTES < cores:
+        return (max(1, memory // WORKER_BYTES),
+                f"as each worker holds about {WORKER_BYTES // 2**20} MB and "
+                f"{memory / 2**20:,.0f} MB are available")
+    return cores, "the number of cores this process may use"
 
 
 def positive(value, option):

@@ -132,6 +132,7 @@ def summarize(report):
         "wall_seconds": _round(report.wall_seconds),
         "seed_values": report.seeds,
         "quick": report.quick,
+        "incomplete": report.incomplete,
         "jobs": report.jobs,
         "blas_threads": sorted({run.blas_threads for run in report.runs}, key=str),
         "dtype": "float64",
