@@ -188,7 +188,7 @@ def test_fields_not_monitored_are_left_out(tmp_path, monitor, fields):
     history = tmp_path / "history.json"
     assert main(BASE + ["--monitor", monitor, "--history", str(history)]) == 0
     (epoch,) = json.loads(history.read_text())["epochs"]
-    assert set(epoch) == {"epoch", "evaluation_accuracy", "eta", "seconds"} | fields
+    assert set(epoch) == {"epoch", "evaluation_accuracy", "eta", "seconds", "scoring_seconds"} | fields
 
 
 def test_monitor_layer_speed_records_each_hidden_layer_per_epoch(tmp_path, capsys,
@@ -282,7 +282,8 @@ def test_output_is_config_then_epochs_then_summary(capsys):
     counts = [int(line.split()[2]) for line in rest[:3]]
     best = max(counts)
     assert re.fullmatch(rf"Best: {best} / 10000 \({best / 100:.2f}%\) in epoch "
-                        rf"{counts.index(best)}; 3 epochs in \d+\.\d s", rest[3])
+                        rf"{counts.index(best)}; 3 epochs in \d+\.\d s \(\d+\.\d s training, "
+                        rf"\d+\.\d s scoring\)", rest[3])
     assert len(rest) == 4
 
 
@@ -322,7 +323,8 @@ def test_history_schema(tmp_path, capsys):
     assert [e["epoch"] for e in doc["epochs"]] == [0, 1, 2]
     for epoch in doc["epochs"]:
         assert list(epoch) == ["epoch", "evaluation_accuracy", "evaluation_cost",
-                               "training_accuracy", "training_cost", "eta", "seconds"]
+                               "training_accuracy", "training_cost", "eta", "seconds",
+                               "scoring_seconds"]
         assert 0 <= epoch["evaluation_accuracy"] <= 1 and 0 <= epoch["training_accuracy"] <= 1
         assert epoch["eta"] == 3.0 and epoch["seconds"] > 0
     printed = [int(c) for c in re.findall(r"^Epoch \d: (\d+) /", out, re.M)]

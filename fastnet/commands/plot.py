@@ -139,6 +139,9 @@ def read_history(path):
 _SETTINGS = {
     "sizes": ("a list of whole numbers", lambda v: isinstance(v, list) and all(map(_is_int, v))),
     "cost": ("a string", lambda v: isinstance(v, str)),
+    "activation": ("a string", lambda v: isinstance(v, str)),
+    "penalty": ("a string", lambda v: isinstance(v, str)),
+    "optimizer": ("a string", lambda v: isinstance(v, str)),
     "init": ("a string", lambda v: isinstance(v, str)),
     "dtype": ("a string", lambda v: isinstance(v, str)),
     "eval": ("a string", lambda v: isinstance(v, str)),

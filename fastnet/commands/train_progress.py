@@ -4,7 +4,6 @@ epoch, the history file after every epoch; `BestEpoch`: the best epoch's weights
 best), the closing summary line, the line on what --save saved, and the --history document.
 """
 
-import math
 import signal
 import sys
 
@@ -77,7 +76,7 @@ class Progress:
         self.epoch = epoch + 1
         if self.layer_speeds is not None:
             self.speeds.append(self.layer_speeds())
-        print(epoch_line(epoch, history, self.config, self.speeds), flush=True)
+        print(history.epoch_line(epoch, self.speeds), flush=True)
         path = self.config["history"]
         if path is not None:
             try:
@@ -99,7 +98,7 @@ class Progress:
 
 class BestEpoch:
     """The parameters of the epoch with the best evaluation accuracy so far (the first, if
-    tied, as `best_epoch` picks it), copied when an epoch improves on it: SGD's on_epoch
+    tied, as `History.best_epoch` picks it), copied when an epoch improves on it: SGD's on_epoch
     hook for `fastnet train --save --keep best`."""
 
     def __init__(self, net):
@@ -108,7 +107,7 @@ class BestEpoch:
         self.weights = self.biases = None
 
     def on_epoch(self, epoch, history):
-        best = best_epoch(history)
+        best = history.best_epoch()
         if best is not None and best[0] == epoch:
             self.epoch = epoch
             self.weights = [w.copy() for w in self.net.weights]
@@ -138,35 +137,14 @@ def saved_note(history, keep, best_epoch_saved, diverged, stopped_by="Ctrl-C"):
     return f"the weights after epoch {last}, the last (--keep {keep})"
 
 
-def epoch_line(epoch, history, config, speeds=None):
-    """The line printed after an epoch; ``speeds``: the layer speeds so far, start first."""
-    line = (f"Epoch {epoch}: {history.evaluation_accuracy[-1]} / {config['eval_size']} "
-            f"({history.seconds[-1]:.3g} s")
-    if config["schedule"]:
-        line += f", eta {history.eta[-1]:g}"
-    if history.evaluation_cost:
-        line += f", evaluation cost {history.evaluation_cost[-1]:.6g}"
-    if history.training_cost:
-        line += f", training cost {history.training_cost[-1]:.6g}"
-    if history.training_accuracy:
-        line += f", training accuracy {history.training_accuracy[-1]} / {config['train_size']}"
-    if speeds is not None:
-        line += f", layer speed {' '.join(f'{v:.3g}' for v in speeds[-1])}"
-    return line + ")"
-
-
-def best_epoch(history):
-    """(epoch, correct count) of the best evaluation accuracy, the first if tied; None if no
-    epoch was completed."""
-    if not history.evaluation_accuracy:
-        return None
-    correct = max(history.evaluation_accuracy)
-    return history.evaluation_accuracy.index(correct), correct
-
-
 def summary(history, config, elapsed):
-    done = f"{plural(history.epochs, 'epoch')} in {elapsed:.1f} s"
-    best = best_epoch(history)
+    """The closing line: the best epoch, and the run's seconds: all of them (``elapsed``: the
+    data's loading excluded, everything from the network's creation on included), then the
+    epochs' training and their scoring, the two parts the epoch lines report."""
+    done = (f"{plural(history.epochs, 'epoch')} in {elapsed:.1f} s "
+            f"({sum(history.seconds):.1f} s training, {sum(history.scoring_seconds):.1f} s "
+            f"scoring)")
+    best = history.best_epoch()
     if best is None:
         return f"No epoch completed; {done}"
     epoch, correct = best
@@ -175,37 +153,8 @@ def summary(history, config, elapsed):
 
 
 def history_document(history, config, speeds=None):
-    """The --history JSON: the config, one record per epoch (accuracies as fractions; fields
-    that were not monitored left out), and the best epoch.  With ``speeds`` (the layer speeds
-    at the start, then after each epoch), each record has its ``layer_speed`` and the document
-    a ``start`` record with the speeds before the first epoch."""
-    n_eval, n_train = config["eval_size"], config["train_size"]
-    epochs = []
-    for i in range(history.epochs):
-        record = {"epoch": i, "evaluation_accuracy": history.evaluation_accuracy[i] / n_eval}
-        if "evaluation-cost" in config["monitor"]:
-            record["evaluation_cost"] = history.evaluation_cost[i]
-        if "training-accuracy" in config["monitor"]:
-            record["training_accuracy"] = history.training_accuracy[i] / n_train
-        if "training-cost" in config["monitor"]:
-            record["training_cost"] = history.training_cost[i]
-        if speeds is not None:
-            record["layer_speed"] = _finite(speeds[i + 1])
-        record["eta"] = history.eta[i]
-        record["seconds"] = history.seconds[i]
-        epochs.append(record)
-    best = best_epoch(history)
-    document = {"config": config}
-    if speeds is not None:
-        document["start"] = {"layer_speed": _finite(speeds[0])}
-    return {**document, "epochs": epochs,
-            "best": {"epoch": best[0] if best else None,
-                     "evaluation_accuracy": best[1] / n_eval if best else None}}
-
-
-def _finite(values):
-    """``values`` for JSON: a number that is not finite (an overflow) as null."""
-    return [v if math.isfinite(v) else None for v in values]
+    """The --history JSON of the run (`History.document`), with the command's config."""
+    return history.document(config, speeds)
 
 
 def plural(n, word):
