@@ -7,7 +7,7 @@ import importlib
 
 # Each public name and the module it comes from.  They are imported on first use (PEP 562),
 # so that `import fastnet.cli` is quick and the `fastnet` command is already listening for
-# Ctrl-C when numba loads.
+# Ctrl-C when numba loads, and so that `import fastnet` does not import matplotlib.
 _EXPORTS = {
     "confusion_matrix": "confusion",
     "COSTS": "costs", "QuadraticCost": "costs", "CrossEntropyCost": "costs",
@@ -16,12 +16,15 @@ _EXPORTS = {
     "read_digit": "digit_image",
     "load": "network",
     "Network": "network",
+    "learning_curves": "plots", "confusion_heatmap": "plots", "surest_mistakes": "plots",
+    "digits_seen": "plots",
     "DivergenceError": "train", "History": "train",
 }
 
 __all__ = ["__version__", "load_mnist", "one_hot", "Network", "load", "History",
            "DivergenceError", "COSTS", "QuadraticCost", "CrossEntropyCost", "LogLikelihoodCost",
-           "confusion_matrix", "read_digit"]
+           "confusion_matrix", "read_digit", "learning_curves", "confusion_heatmap",
+           "surest_mistakes", "digits_seen"]
 
 
 def __getattr__(name):
