@@ -1,8 +1,10 @@
 """The pictures from Python (`fastnet.plots`): learning curves from Histories and history
 files, the confusion matrix, the surest mistakes and the digits `predict` saw, each a
-matplotlib Figure that shows itself in a notebook and leaves pyplot alone."""
+matplotlib Figure that shows itself in a notebook and leaves pyplot alone; and what
+`help(fastnet)` and `dir(fastnet)` show."""
 
 import json
+import pydoc
 import re
 import subprocess
 import sys
@@ -230,3 +232,19 @@ def test_the_commands_files_are_the_same_functions_pictures(tmp_path):
                        tmp_path / "cli.png")
     fastnet.learning_curves(("run", history)).savefig(tmp_path / "py.png", dpi=plots.DPI)
     assert (tmp_path / "cli.png").read_bytes() == (tmp_path / "py.png").read_bytes()
+
+
+# -- help(fastnet) -----------------------------------------------------------------------------
+
+def test_help_opens_with_a_quick_start_and_lists_the_public_names():
+    text = pydoc.render_doc(fastnet, renderer=pydoc.plaintext)
+    description = text[text.index("DESCRIPTION"):text.index("PACKAGE CONTENTS")]
+    assert "Quick start" in description.splitlines()[4]
+    for name in fastnet.__all__[1:]:
+        assert f"`{name}`" in description, name
+        assert getattr(fastnet, name) is not None
+    assert "from fastnet.book import network2" in description
+    functions = text[text.index("\nFUNCTIONS"):text.index("\nDATA")]
+    assert "__getattr__" not in functions and "__dir__" not in functions
+    assert {"importlib", "_EXPORTS", "__getattr__"}.isdisjoint(dir(fastnet))
+    assert set(fastnet.__all__) <= set(dir(fastnet))
