@@ -5,6 +5,7 @@ early stopping, model files, the loaders' formats, and refusals of malformed dat
 import json
 import random
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -390,3 +391,19 @@ def test_engine_order_hook(mnist):
     c.SGD((X, y), 1, 10, 1.0, order=lambda epoch: np.arange(0, 300, 2))  # n = 150 columns
     with pytest.raises(ValueError, match="column indices must lie in 0..299"):
         c.SGD((X, y), 1, 10, 1.0, order=lambda epoch: np.array([0, 300]))
+
+
+def test_in_a_notebook_only_the_books_lines_are_printed(book_data, capsys, monkeypatch):
+    """An interactive session (where the engine's SGD prints its own epoch lines by default):
+    the drop-in prints the book's lines and nothing else, its first run included."""
+    from fastnet.book import core
+
+    monkeypatch.setattr(sys, "ps1", ">>> ", raising=False)  # what the Python prompt sets
+    monkeypatch.setattr(core, "_warmed_up", [])  # the first run of the session warms up
+    train, validation, _ = book_data
+    seed(3)
+    network2.Network([784, 20, 10]).SGD(train[:300], 2, 10, 0.5, evaluation_data=validation[:50],
+                                        monitor_evaluation_accuracy=True)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0::2] == ["Epoch 0 training complete", "Epoch 1 training complete"]
+    assert [line.split(":")[0] for line in lines[1::2]] == ["Accuracy on evaluation data"] * 2

@@ -184,4 +184,5 @@ def _warm_up():
     network, the loaders' format, so that no first epoch includes compilation."""
     _warmed_up.append(True)
     X = np.zeros((3, 4), np.float32, order="F")
-    Engine([3, 2, 2], seed=0).SGD((X, np.zeros(4, np.int64)), 1, 3, 0.1)
+    # Quiet: in a notebook the engine's own epoch line would come before the book's lines.
+    Engine([3, 2, 2], seed=0).SGD((X, np.zeros(4, np.int64)), 1, 3, 0.1, verbose=0)

@@ -12,7 +12,7 @@ from ..plot_extra import MissingPlotExtra, require
 from .common import (EVAL_SETS, CommandError, FailedAfterWork, add_data_option, check_writable,
                      first_run_note, load_data, load_model)
 
-N_ERRORS = 24  # misclassified images in errors.png: three rows of plots.GRID_COLUMNS
+N_ERRORS = plots.N_MISTAKES  # misclassified images in errors.png
 
 
 def register(subparsers):
@@ -54,7 +54,7 @@ def cmd_evaluate(args):
           f"digit read)")
     print("\n".join(confusion.report(matrix)))
     if pictures:
-        _write_pictures(pictures, matrix, X, y, outputs, predicted, args.eval)
+        _write_pictures(pictures, matrix, X, y, outputs, args.eval)
     return 0
 
 
@@ -66,7 +66,7 @@ def _picture_paths(directory):
     """(confusion.png, errors.png) in ``directory``, made if needed and checked writable, and
     matplotlib checked, all before any work."""
     try:
-        require("matplotlib.pyplot")
+        require("matplotlib.figure")
     except MissingPlotExtra as e:
         raise CommandError(e) from e
     directory = Path(directory)
@@ -81,13 +81,10 @@ def _picture_paths(directory):
     return paths
 
 
-def _write_pictures(paths, matrix, X, y, outputs, predicted, eval_set):
+def _write_pictures(paths, matrix, X, y, outputs, eval_set):
     confusion_path, errors_path = paths
-    wrong = np.flatnonzero(predicted != y)
-    confidence = outputs[predicted[wrong], wrong]
-    surest = wrong[np.argsort(-confidence, kind="stable")[:N_ERRORS]]
+    surest, titles = plots.surest(outputs, y, N_ERRORS)
     fields = [np.reshape(X[:, i], IMAGE_SHAPE) for i in surest]  # load_data's pixel bytes
-    titles = [f"{y[i]} read as {predicted[i]} ({outputs[predicted[i], i]:.2f})" for i in surest]
     try:
         plots.write_confusion(matrix, confusion_path, f"confusion matrix, {eval_set} set")
         plots.write_grid(fields, titles, errors_path, empty="no misclassified images")

@@ -11,34 +11,11 @@ import math
 import numbers
 from pathlib import Path
 
-from .. import plots
+from .. import curve_labels, plots
+from ..curve_labels import run_label  # noqa: F401  (fastnet train labels its --plot with it)
 from ..plot_extra import MissingPlotExtra, require
 from .common import CommandError, FailedAfterWork, check_writable
 
-# The settings a curve's label may name, in the order it names them, and how.
-LABELLED = (
-    ("sizes", lambda v: "-".join(map(str, v))),
-    ("activation", str),
-    ("cost", str),
-    ("init", lambda v: f"init {v}"),
-    ("eta", lambda v: f"eta {v:g}"),
-    ("lmbda", lambda v: f"lmbda {v:g}"),
-    ("penalty", str),
-    ("momentum", lambda v: f"mu {v:g}"),
-    ("optimizer", str),
-    ("mini_batch_size", lambda v: f"mini-batch {v}"),
-    ("train_size", lambda v: f"{v} training images"),
-    ("dtype", str),
-    ("schedule", lambda v: "schedule" if v else "no schedule"),
-    ("early_stopping", lambda v: f"early stopping {v}" if v else "no early stopping"),
-    ("threads", lambda v: f"{v} threads"),
-    ("seed", lambda v: f"seed {v}"),
-)
-# What a label for one run names, when there is nothing to tell it from.
-ONE_RUN = ("sizes", "activation", "cost", "eta", "lmbda", "penalty", "momentum", "optimizer",
-           "mini_batch_size")
-# What a one-run label leaves out when it is the default: nothing to say.
-DEFAULTS = {"momentum": 0.0, "activation": "sigmoid", "penalty": "l2", "optimizer": "sgd"}
 # The largest epoch number a history may hold: matplotlib draws epochs as floats, which hold
 # every whole number up to here exactly.
 MAX_EPOCH = 2 ** 53
@@ -70,7 +47,7 @@ def cmd_plot(args):
 def check_plot_extra():
     """CommandError now, before any work, unless matplotlib is installed."""
     try:
-        require("matplotlib.pyplot")
+        require("matplotlib.figure")
     except MissingPlotExtra as e:
         raise CommandError(e) from e
 
@@ -85,32 +62,8 @@ def write_learning_curves(runs, path):
 
 
 def labels(docs, paths):
-    """A label per history document: for one run its main settings; for several the settings
-    in which they differ, else the file names."""
-    configs = [doc["config"] for doc in docs]
-    if len(configs) == 1:
-        return [run_label(configs[0])]
-    differing = [key for key, _ in LABELLED
-                 if len({json.dumps(c.get(key), sort_keys=True) for c in configs}) > 1]
-    if not differing:
-        return [Path(p).name for p in paths]
-    return [_describe(c, differing) for c in configs]
-
-
-def run_label(config):
-    """The label of a run's curves when there is no other run to tell it from."""
-    return _describe(config, ONE_RUN)
-
-
-def _describe(config, keys):
-    words = []
-    for key, spell in LABELLED:
-        if key in keys and key in config:
-            value = config[key]
-            if keys is ONE_RUN and key in DEFAULTS and value == DEFAULTS[key]:
-                continue  # the book's setting: nothing to say
-            words.append("-" if value is None else spell(value))
-    return ", ".join(words) or "run"
+    """A label per history document (`curve_labels.labels`), the file names as the names."""
+    return curve_labels.labels([doc["config"] for doc in docs], [Path(p).name for p in paths])
 
 
 def read_history(path):

@@ -40,7 +40,7 @@ def cmd_predict(args):
     try:
         require("PIL.Image")
         if args.show is not None:
-            require("matplotlib.pyplot")
+            require("matplotlib.figure")
     except MissingPlotExtra as e:
         raise CommandError(e) from e
     if args.show is not None:
@@ -69,7 +69,7 @@ def cmd_predict(args):
             if len(rest):
                 line += "; then " + ", ".join(f"{d} ({a[d]:.2f})" for d in rest)
             print(line)
-            titles.append(f"{_short(Path(path).name)}: {best} ({a[best]:.2f})")
+            titles.append(plots.reading_title(Path(path).name, a))
     if args.show is not None:
         try:
             plots.write_grid(fields, titles, args.show, empty="no picture could be read")
@@ -85,7 +85,3 @@ def _reason(path, error):
     if isinstance(error, ValueError):
         return str(error)  # digit_image's errors name the file already
     return f"{path}: cannot read it ({error.strerror or error})"
-
-
-def _short(name, limit=14):
-    return name if len(name) <= limit else name[:limit - 1] + "…"
