@@ -301,3 +301,55 @@ def test_a_missing_file_is_an_os_error(tmp_path):
 
 def test_public_names():
     assert fastnet.load is fastnet.network.load and "load" in fastnet.__all__
+
+
+@pytest.mark.parametrize("activation,penalty", [("tanh", "l2"), ("relu", "l1"),
+                                                ("sigmoid", "l1")])
+def test_activation_and_penalty_round_trip(tmp_path, activation, penalty):
+    path = tmp_path / "model.json"
+    net = Network([4, 3, 2], cost="cross-entropy", activation=activation, penalty=penalty,
+                  seed=0)
+    net.save(path)
+    back = fastnet.load(path)
+    assert (back.activation, back.penalty, back.cost) == (activation, penalty, net.cost)
+    X = np.random.default_rng(0).uniform(size=(4, 5))
+    np.testing.assert_array_equal(back.feedforward(X), net.feedforward(X))
+
+
+def test_a_network_network2_cannot_compute_fails_loudly_there(tmp_path):
+    """A tanh network loaded into the book's network2.py as a sigmoid network would compute
+    wrong outputs without a word: its file names a cost network2.py does not have, so that the
+    book's load fails, naming it; fastnet.book's load refuses it in words."""
+    import book_port
+
+    from fastnet.book import network2
+
+    path = tmp_path / "tanh.json"
+    Network([4, 3, 2], cost="cross-entropy", activation="tanh", seed=0).save(path)
+    data = json.loads(path.read_text())
+    assert data["cost"] == ("CrossEntropyCost, tanh hidden layers (not a network2.py "
+                            "network)")
+    with pytest.raises(KeyError, match="tanh hidden layers"):
+        book_port.load(path)  # the book's own code: globals()[data["cost"]]
+    with pytest.raises(ValueError, match=r"a network of tanh hidden neurons; the book's "
+                                         r"network2 computes sigmoid networks only"):
+        network2.load(path)
+    # An L1-trained sigmoid network is a network2.py network: it loads there.
+    Network([4, 3, 2], cost="cross-entropy", penalty="l1", seed=0).save(path)
+    assert book_port.load(path).sizes == [4, 3, 2]
+
+
+def test_a_file_whose_cost_and_activation_disagree_is_refused(tmp_path):
+    path = tmp_path / "model.json"
+    Network([4, 3, 2], activation="relu", seed=0).save(path)
+    data = json.loads(path.read_text())
+    data["cost"] = "CrossEntropyCost, relu hidden layers (not a network2.py network)"
+    path.write_text(json.dumps(data))  # the "fastnet" object says QuadraticCost
+    with pytest.raises(ValueError, match='"cost" "CrossEntropyCost, relu hidd.* does not match '
+                                         'the "fastnet" object.s cost QuadraticCost'):
+        fastnet.load(path)
+    data["fastnet"]["activation"] = "softplus"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match='"fastnet": activation must be one of sigmoid, tanh, '
+                                         'relu, identity, not "softplus"'):
+        fastnet.load(path)
