@@ -17,6 +17,9 @@ _EXPORTS = {
     "load": "network",
     "Network": "network",
     "DivergenceError": "train", "History": "train",
+    # scikit-learn's estimator; imports scikit-learn, so only when asked for (and not by
+    # `from fastnet import *`, which would then need it installed).
+    "MLPClassifier": "sklearn",
 }
 
 __all__ = ["__version__", "load_mnist", "one_hot", "Network", "load", "History",
