@@ -277,7 +277,8 @@ def test_dtypes(digits):
     big = X.copy()
     big[3, 5] = 1e39
     with pytest.raises(ValueError, match="Input X contains infinity or a value too large for "
-                                         r"dtype\('float32'\)"):
+                                         r"dtype\('float32'\)"), \
+            pytest.warns(RuntimeWarning, match="overflow encountered in cast"):
         MLPClassifier(max_iter=1, dtype="float32").fit(big, y)
 
 
@@ -387,22 +388,25 @@ def test_a_pickled_network_keeps_parameters_and_optimizer_state_not_work_arrays(
 
 
 def test_an_unpickled_network_trains_as_fast_as_the_original(mnist):
-    """The epochs of the original and of its unpickled copy, taking turns: the copy's best
-    time within 15% of the original's (before alignment was restored on load, the copy
-    trained 33% slower)."""
+    """Epochs of the original and of its unpickled copy, taking turns: the median of the
+    rounds' time ratios (copy / original) under 1.10.  On this project's machine, under load,
+    it measured 0.94-1.02, and a copy whose parameters start 16 bytes past a cache line (what
+    an unpickled array did before alignment was restored on load) 1.05-1.23."""
     (X, y), _, _ = mnist
     data = (X[:, :5000], y[:5000])
     net = fastnet.Network([784, 100, 10], seed=2)
     net.SGD(data, 1, 10, 0.1)
     copied = pickle.loads(pickle.dumps(net))
     copied.SGD(data, 1, 10, 0.1)
-    times = {"original": [], "copy": []}
-    for _ in range(5):
-        for name, network in (("original", net), ("copy", copied)):
+    ratios = []
+    for _ in range(11):
+        times = []
+        for network in (net, copied):
             start = time.perf_counter()
             network.SGD(data, 1, 10, 0.1)
-            times[name].append(time.perf_counter() - start)
-    assert min(times["copy"]) < 1.15 * min(times["original"]), times
+            times.append(time.perf_counter() - start)
+        ratios.append(times[1] / times[0])
+    assert np.median(ratios) < 1.10, ratios
 
 
 # -- imports ---------------------------------------------------------------------------------
@@ -515,7 +519,9 @@ def test_zero_weight_examples_count_as_absent_in_one_full_batch(digits):
     weights[::3] = 0
     keep = weights > 0
     a = MLPClassifier(random_state=0, max_iter=5, batch_size=300).fit(X, y, sample_weight=weights)
-    b = MLPClassifier(random_state=0, max_iter=5, batch_size=300).fit(X[keep], y[keep])
+    with pytest.warns(UserWarning, match="Got `batch_size` less than 1 or larger than sample "
+                                         "size. It is going to be clipped"):
+        b = MLPClassifier(random_state=0, max_iter=5, batch_size=300).fit(X[keep], y[keep])
     assert_same_parameters(a, b, atol=1e-12)
 
 

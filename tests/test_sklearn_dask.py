@@ -22,6 +22,7 @@ def _imported_fastnet():
     return "fastnet.sklearn" in sys.modules
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_grid_search_on_a_dask_cluster_scores_as_in_one_process():
     X, y = load_digits(return_X_y=True)
     X, y = X[:600] / 16.0, y[:600]
