@@ -418,6 +418,16 @@ def test_importable_from_fastnet_without_importing_scikit_learn_before():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_without_scikit_learn_the_import_says_what_to_install():
+    code = ("import sys; sys.modules['sklearn'] = None; import fastnet\n"
+            "try:\n    fastnet.MLPClassifier\n"
+            "except ImportError as exc:\n    print(exc)")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True).stdout
+    assert out == ('fastnet.MLPClassifier needs scikit-learn: pip install "fastnet[sklearn]" '
+                   '(or pip install scikit-learn)\n')
+
+
 # -- bad input -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("params,message", [

@@ -9,6 +9,12 @@ the engine's epochs in scikit-learn's terms), `inputs` (the data in the engine's
 `schedule` (scikit-learn's learning-rate schedules).
 """
 
-from .classifier import MLPClassifier
+try:
+    import sklearn  # noqa: F401
+except ImportError as exc:
+    raise ImportError("fastnet.MLPClassifier needs scikit-learn: pip install "
+                      "\"fastnet[sklearn]\" (or pip install scikit-learn)") from exc
+
+from .classifier import MLPClassifier  # noqa: E402
 
 __all__ = ["MLPClassifier"]

@@ -17,7 +17,9 @@ is exactly that, with no copy, so everything here makes (or keeps) C-ordered row
   gathers examples from anywhere in the set), without a dense temporary of its own; for
   prediction, chunk by chunk only (`outputs`).
 
-So a `fit` copies X at most once.  Shapes as said: ``X : (n_samples, n_features)`` here, its
+So a `fit` copies X at most once (with ``early_stopping``, the validation rows, a
+``validation_fraction`` of them, are gathered once more; the training rows stay where they are,
+trained on through the epoch's order).  Shapes as said: ``X : (n_samples, n_features)`` here, its
 transpose in the engine; outputs ``(n_samples, n_outputs)``.
 """
 
