@@ -25,7 +25,7 @@ import pytest
 
 from fastnet import Network
 from fastnet.bench import implementations
-from fastnet.bench.implementations import N_EPOCH, PEERS
+from fastnet.bench.implementations import N_EPOCH
 from fastnet.settings import SETTLE_SECONDS
 
 SHAPES = {"784-30-10": [784, 30, 10], "784-100-10": [784, 100, 10]}
@@ -41,7 +41,7 @@ RUNS = {f"{cls.name}-{dtype}": (cls, dtype) for cls, dtype in implementations.IM
 @pytest.mark.parametrize("shape", list(SHAPES))
 def test_epoch(benchmark, record, data, blas_threads, shape, batch, impl):
     cls, dtype = RUNS[impl]
-    if cls.name in PEERS and not implementations.installed(cls.name):
+    if not implementations.available(cls):
         pytest.skip(f"{cls.name} is not installed")
     sizes = SHAPES[shape]
     images = SLICE.get(cls.name, {}).get(batch, N_EPOCH)

@@ -49,6 +49,9 @@ _EXPORTS = {
     "learning_curves": "plots", "confusion_heatmap": "plots", "surest_mistakes": "plots",
     "digits_seen": "plots",
     "DivergenceError": "train", "History": "train",
+    # scikit-learn's estimator; imports scikit-learn, so only when asked for (and not by
+    # `from fastnet import *`, which would then need it installed).
+    "MLPClassifier": "sklearn",
 }
 
 __all__ = ["__version__", "load_mnist", "one_hot", "Network", "load", "History",

@@ -67,6 +67,11 @@ class Network:
     ``cost="quadratic", init="large"`` is the book's network.py; ``cost="cross-entropy",
     init="default"`` with ``lmbda`` is network2.py.
 
+    Inputs ``X : (n_in, m)`` may be float64, float32 or uint8 everywhere (`SGD`,
+    `update_mini_batch`, `feedforward`, `accuracy`, `total_cost`); uint8 is read as pixel
+    bytes and scaled by 1/256, as `load_mnist(dtype=numpy.uint8)` intends.  Integers that are
+    numbers, not pixels, are cast to floats first (`fastnet.MLPClassifier` does so).
+
     ``state`` holds everything training changes and works in (`fastnet.state.TrainState`).
     A network is trained by one caller at a time: a second, concurrent `SGD` or
     `update_mini_batch` (from another thread) is refused with a RuntimeError.  Pickling and

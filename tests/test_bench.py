@@ -53,7 +53,7 @@ def test_every_installed_implementation_is_timed_and_learned(result):
     assert setting["threads"] == 1
     names = {(r["implementation"], r["dtype"]) for r in setting["rows"]}
     expected = {(cls.name, dtype) for cls, dtype in implementations.IMPLEMENTATIONS
-                if cls.name not in PEERS or implementations.installed(cls.name)}
+                if implementations.available(cls)}
     assert names == expected
     for row in setting["rows"]:
         assert 1 <= len(row["seconds_all"]) <= TINY.repeats

@@ -15,6 +15,9 @@ outputs, weights and biases from N(0, 1), eta = 3.0, plain SGD over shuffled min
 - ``scikit-learn`` (when installed), float64 and float32: `MLPClassifier(solver="sgd",
   activation="logistic", max_iter=1, ...)`, one epoch per ``fit``.  Its output layer is a
   softmax with log-loss and its initialization is its own; the rest matches.
+- ``fastnet-sklearn`` (when scikit-learn is installed), float64 and float32:
+  `fastnet.MLPClassifier` with scikit-learn's settings above and on its data, one epoch per
+  ``partial_fit``: scikit-learn's API on fastnet's engine, the scikit-learn column its ratio.
 
 Slow implementations are timed on a slice of the training set (the first k images) and the
 time is scaled to the 50,000 images of an epoch; the table says on how many images each figure

@@ -10,7 +10,8 @@ the others follow the BLAS and PyTorch limits that `timing.blas_threads` sets.
 To time another implementation: write such a class (with a ``name``), put it in
 IMPLEMENTATIONS with each dtype to time, and, when it needs the data in another form, make
 that form in `Data` (once, outside the timings).  An optional peer, compared against in a
-column of its own, also goes in PEERS with the module it needs.
+column of its own, also goes in PEERS with the module it needs; an implementation that needs
+a peer's library without being one names that peer in ``requires``.
 """
 
 import importlib.util
@@ -33,6 +34,13 @@ PEERS = {"pytorch": "torch", "scikit-learn": "sklearn"}
 def installed(name):
     """Whether the peer implementation ``name`` ("pytorch", "scikit-learn") can be imported."""
     return importlib.util.find_spec(PEERS[name]) is not None
+
+
+def available(cls):
+    """Whether the implementation ``cls`` can run here: a peer, or one that ``requires`` a
+    peer's library, only when that is installed."""
+    peer = getattr(cls, "requires", cls.name if cls.name in PEERS else None)
+    return peer is None or installed(peer)
 
 
 class FastnetRun:
@@ -138,14 +146,19 @@ class SklearnRun:
     data_dtype = "float"  # rows of the network's dtype, made once
 
     def __init__(self, data, sizes, batch, dtype, threads=1):
-        from sklearn.neural_network import MLPClassifier
-
         self.data, self.dtype = data, dtype
-        self.model = MLPClassifier(
+        self.classes = np.arange(sizes[-1])
+        self.model = self.estimator()(
             hidden_layer_sizes=tuple(sizes[1:-1]), activation="logistic", solver="sgd",
             batch_size=batch, learning_rate="constant", learning_rate_init=ETA, max_iter=1,
             momentum=0.0, nesterovs_momentum=False, alpha=0.0, shuffle=True,
             random_state=SEED, warm_start=True)
+
+    @staticmethod
+    def estimator():
+        from sklearn.neural_network import MLPClassifier
+
+        return MLPClassifier
 
     def epoch(self, k):
         from sklearn.exceptions import ConvergenceWarning
@@ -162,10 +175,40 @@ class SklearnRun:
         return float(self.model.score((X.T / 256.0).astype(self.dtype), y))
 
 
+class FastnetSklearnRun(SklearnRun):
+    """`fastnet.MLPClassifier` (fastnet.sklearn: scikit-learn's estimator on the engine) with
+    the scikit-learn row's settings and data, one epoch per call: ``partial_fit``, which is
+    the same epoch as the scikit-learn row's warm-started ``fit(max_iter=1)`` for plain SGD
+    (the same RandomState each call, no optimizer state) and, unlike it, takes the warm-up
+    call on a few images (`timing`) without all ten classes in them."""
+
+    name = "fastnet-sklearn"
+    requires = "scikit-learn"
+
+    @staticmethod
+    def estimator():
+        from ..sklearn import MLPClassifier
+
+        return MLPClassifier
+
+    def __init__(self, data, sizes, batch, dtype, threads=1):
+        super().__init__(data, sizes, batch, dtype, threads)
+        # With warm_start, scikit-learn's partial_fit wants every class in every call.
+        self.model.set_params(warm_start=False)
+        # Its rows, made here and not in the first timed call: timed on whole epochs, it may
+        # get one call only (the plan's budget), whose conversion of 50,000 rows would count.
+        data.train_rows(data.train[0].shape[1], dtype)
+
+    def epoch(self, k):
+        X, y = self.data.train_rows(k, self.dtype)
+        self.model.partial_fit(X, y, classes=self.classes)
+
+
 IMPLEMENTATIONS = [(FastnetRun, "float64"), (FastnetRun, "float32"), (ReferenceRun, "float64"),
                    (FastnetFloat64DataRun, "float64"), (FastnetFloat64DataRun, "float32"),
                    (FastnetFloat32DataRun, "float64"), (FastnetFloat32DataRun, "float32"),
-                   (TorchRun, "float32"), (SklearnRun, "float64"), (SklearnRun, "float32")]
+                   (TorchRun, "float32"), (SklearnRun, "float64"), (SklearnRun, "float32"),
+                   (FastnetSklearnRun, "float64"), (FastnetSklearnRun, "float32")]
 
 
 class Data:

@@ -100,7 +100,7 @@ def run(data, plan, threads, progress=None):
     """Measure everything in `plan` under each BLAS thread count in `threads`; returns the
     result as a JSON-ready dict (see `table.format_table` for its reading)."""
     available = [(cls, dtype) for cls, dtype in implementations.IMPLEMENTATIONS
-                 if cls.name not in PEERS or implementations.installed(cls.name)]
+                 if implementations.available(cls)]
     result = {"machine": machine(), "plan": _plan_dict(plan),
               "peers": {name: implementations.installed(name) for name in PEERS},
               "load_before": os.getloadavg(), "settings": []}
