@@ -10,9 +10,9 @@ JAX's equivalents; they share one baseline, ``sigmoid`` (cross-entropy on sigmoi
 network2's N(0, 1/n_in) weights, eta 0.1, plain SGD), and each differs from it (or from ``l2``)
 in one thing, so that a ratio of two epochs is the cost of that one thing.
 
-eta 0.1, not network2's 0.5: ReLU and identity hidden layers diverge at 0.5 at mini-batch 10
-(the weights leave the finite range within the first epoch), and one rate for all keeps the
-ratios about the neurons alone.  Adam takes its usual step size, 0.001.
+eta 0.1, not network2's 0.5: at 0.5 and mini-batch 10, identity hidden layers diverge (the
+weights leave the finite range within the first epochs) and ReLU layers learn erratically; one
+rate for all keeps the ratios about the neurons alone.  Adam takes its usual step size, 0.001.
 """
 
 from dataclasses import asdict, dataclass
