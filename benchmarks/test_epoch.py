@@ -10,6 +10,16 @@ docs/benchmarks.md).  Each benchmark warms up (numba compiled or loaded, one epo
 images), checks that training raised validation accuracy, and records threads, dtype, sizes
 and batch.  fastnet trains on as many threads as BLAS is given (`--blas-threads`).
 
+JAX runs on one XLA thread with ``--blas-threads=1`` and on every core with ``all`` (its threads
+are set when it starts, `fastnet.bench.jax_run`; other counts skip it), and compiles its epoch
+for the images timed before the timing (``warm_up``).
+
+`test_variant_epoch` times the variants of `fastnet.bench.variants` (tanh, ReLU and identity
+hidden layers against sigmoid's on cross-entropy, L1 against L2, Adam against SGD) for fastnet,
+PyTorch and JAX at [784, 30, 10], mini-batches 10 and 100; its groups are "variants 784-30-10
+batch m", so that a variant's rows sit beside its baseline's.  The ratios issue 24 sets targets
+for are computed by `fastnet bench` (one run, turns taken), not here.
+
 ``fastnet-f64data`` and ``fastnet-f32data`` are the README's path: the float64 (float32) pixels
 of ``load_mnist()``, one ``SGD(training, 1, m, 3.0)`` call per timing, every check counted,
 beside fastnet's rows on uint8 pixels.  `test_call_overhead` times ``SGD(training, 0, 10, 3.0)``
@@ -26,6 +36,7 @@ import pytest
 from fastnet import Network
 from fastnet.bench import implementations
 from fastnet.bench.implementations import N_EPOCH
+from fastnet.bench.variants import VARIANTS
 from fastnet.settings import SETTLE_SECONDS
 
 SHAPES = {"784-30-10": [784, 30, 10], "784-100-10": [784, 100, 10]}
@@ -34,18 +45,34 @@ SLICE = {"reference": {10: 5000, 100: 5000, 1000: 5000},
          "pytorch": {10: 10000}, "scikit-learn": {10: 10000}}
 ROUNDS = 3
 RUNS = {f"{cls.name}-{dtype}": (cls, dtype) for cls, dtype in implementations.IMPLEMENTATIONS}
+VARIANT_RUNS = {name: run for name, run in RUNS.items() if run[0].variants is None}
+VARIANT_BATCHES = [10, 100]
 
 
 @pytest.mark.parametrize("impl", list(RUNS))
 @pytest.mark.parametrize("batch", BATCHES)
 @pytest.mark.parametrize("shape", list(SHAPES))
 def test_epoch(benchmark, record, data, blas_threads, shape, batch, impl):
-    cls, dtype = RUNS[impl]
+    _time_epoch(benchmark, record, data, blas_threads, SHAPES[shape], batch, *RUNS[impl],
+                "book", f"epoch {shape} batch {batch}")
+
+
+@pytest.mark.parametrize("impl", list(VARIANT_RUNS))
+@pytest.mark.parametrize("batch", VARIANT_BATCHES)
+@pytest.mark.parametrize("variant", [name for name in VARIANTS if name != "book"])
+def test_variant_epoch(benchmark, record, data, blas_threads, variant, batch, impl):
+    _time_epoch(benchmark, record, data, blas_threads, SHAPES["784-30-10"], batch,
+                *VARIANT_RUNS[impl], variant, f"variants 784-30-10 batch {batch}")
+
+
+def _time_epoch(benchmark, record, data, blas_threads, sizes, batch, cls, dtype, variant, group):
     if not implementations.available(cls):
         pytest.skip(f"{cls.name} is not installed")
-    sizes = SHAPES[shape]
+    reason = cls.runs_on(blas_threads) if hasattr(cls, "runs_on") else None
+    if reason is not None:
+        pytest.skip(f"{cls.name} not timed at {blas_threads} threads: {reason}")
     images = SLICE.get(cls.name, {}).get(batch, N_EPOCH)
-    benchmark.group = f"epoch {shape} batch {batch}"
+    benchmark.group = group
     scale = N_EPOCH / images
     if scale != 1:
         benchmark.name = f"{benchmark.name[:-1]}-slice{images}-scaled]"
@@ -53,14 +80,17 @@ def test_epoch(benchmark, record, data, blas_threads, shape, batch, impl):
         # is made): a clock running `scale` times as fast scales every timing to the epoch.
         clock = benchmark._timer
         benchmark._timer = lambda: clock() * scale
-    run = cls(data, sizes, batch, dtype, blas_threads)
+    run = cls(data, sizes, batch, dtype, blas_threads, VARIANTS[variant])
     before = run.accuracy()
     run.epoch(1000)  # warm-up
+    if hasattr(run, "warm_up"):
+        run.warm_up(images)  # what the first call on `images` does once (JAX: compiles)
     benchmark.pedantic(run.epoch, args=(images,), rounds=ROUNDS, iterations=1,
                        setup=lambda: time.sleep(SETTLE_SECONDS))  # see settings.py
     after = run.accuracy()
     assert after > (1 / sizes[-1] if before is None else before)
-    record(impl=cls.name, dtype=dtype, sizes=sizes, batch=batch, images_timed=images,
+    record(impl=cls.name, dtype=dtype, sizes=sizes, batch=batch, variant=variant,
+           variant_setup=VARIANTS[variant].as_dict(), images_timed=images,
            scale=scale, seconds_per_epoch=benchmark.stats.stats.median,
            accuracy_before=before, accuracy_after=after)
 

@@ -1,17 +1,22 @@
 """The implementations `fastnet bench` times, and the data each trains on.
 
 Each is a class whose instance holds one network and trains it: ``Cls(data, sizes, batch,
-dtype, threads)`` builds the network of layer sizes ``sizes`` with the shared setup below;
-``epoch(k)`` runs one epoch over the first k training images at mini-batch ``batch``;
-``accuracy()`` is the fraction right of the N_EVAL validation images (None when there is no
-network yet).  `threads` is the setting's thread count: fastnet trains on that many threads;
-the others follow the BLAS and PyTorch limits that `timing.blas_threads` sets.
+dtype, threads, variant)`` builds the network of layer sizes ``sizes`` with the setup of
+``variant`` (`fastnet.bench.variants`; ``BOOK``, network.py's, by default); ``epoch(k)`` runs
+one epoch over the first k training images at mini-batch ``batch``; ``accuracy()`` is the
+fraction right of the N_EVAL validation images (None when there is no network yet); an
+optional ``warm_up(k)`` does, untimed, what the first timed ``epoch(k)`` would do once only
+(load or compile code).  `threads` is the setting's thread count: fastnet trains on that many
+threads; the others follow the BLAS and PyTorch limits that `timing.blas_threads` sets, and
+JAX its own (`jax_run`).  ``variants`` (a class attribute) names the variants an
+implementation is timed in; None: all of them (without the attribute: the book's only).
 
 To time another implementation: write such a class (with a ``name``), put it in
 IMPLEMENTATIONS with each dtype to time, and, when it needs the data in another form, make
 that form in `Data` (once, outside the timings).  An optional peer, compared against in a
-column of its own, also goes in PEERS with the module it needs; an implementation that needs
-a peer's library without being one names that peer in ``requires``.
+column of its own, also goes in PEERS with the modules it needs; an implementation that needs
+a peer's library without being one names that peer in ``requires``; a class that can run only
+under some thread counts says so in ``runs_on(threads)`` (None, or why not).
 """
 
 import importlib.util
@@ -22,18 +27,19 @@ import numpy as np
 from .. import reference
 from ..data import as_dtype
 from ..network import Network
+from .jax_run import JaxRun
+from .variants import BOOK, N_EPOCH, N_EVAL, SEED  # noqa: F401  (importable from here)
 
-ETA = 3.0  # network.py's learning rate, which every implementation trains at
-N_EPOCH = 50_000  # an epoch: the whole training set; times on fewer images are scaled to it
-N_EVAL = 2_000  # the validation images that score an implementation
-SEED = 12345  # the initial parameters (and shuffles, where a library takes a seed)
+ETA = BOOK.eta  # network.py's learning rate, which the book's rows train at
 
-PEERS = {"pytorch": "torch", "scikit-learn": "sklearn"}
+# Each optional peer and the modules it needs (the first one's version is the peer's).
+PEERS = {"pytorch": ("torch",), "scikit-learn": ("sklearn",), "jax": ("jax", "optax")}
 
 
 def installed(name):
-    """Whether the peer implementation ``name`` ("pytorch", "scikit-learn") can be imported."""
-    return importlib.util.find_spec(PEERS[name]) is not None
+    """Whether the peer implementation ``name`` ("pytorch", "scikit-learn", "jax") can be
+    imported."""
+    return all(importlib.util.find_spec(module) is not None for module in PEERS[name])
 
 
 def available(cls):
@@ -49,16 +55,25 @@ class FastnetRun:
 
     name = "fastnet"
     data_dtype = "uint8"
+    variants = None
 
-    def __init__(self, data, sizes, batch, dtype, threads=1):
-        self.data, self.batch, self.threads = data, batch, threads
-        self.net = Network(sizes, cost="quadratic", init="large", dtype=dtype, seed=SEED)
+    def __init__(self, data, sizes, batch, dtype, threads=1, variant=BOOK):
+        self.data, self.batch, self.threads, self.variant = data, batch, threads, variant
+        self.net = Network(sizes, cost=variant.cost, init=variant.init, dtype=dtype, seed=SEED,
+                           activation=variant.activation, penalty=variant.penalty)
         self.epoch_seconds = None
+
+    def warm_up(self, k):
+        """A call loads the kernels it needs (numba's cache) in that call: one mini-batch."""
+        self.epoch(min(self.batch, k))
 
     def epoch(self, k):
         X, y = self.data.train_as(self.data_dtype)
         training = (X, y) if k == X.shape[1] else (X[:, :k], y[:k])
-        history = self.net.SGD(training, 1, self.batch, ETA, threads=self.threads)
+        v = self.variant
+        history = self.net.SGD(training, 1, self.batch, v.eta, lmbda=v.lmbda,
+                               optimizer=v.optimizer, betas=v.betas, epsilon=v.epsilon,
+                               threads=self.threads)
         self.epoch_seconds = history.seconds[0]
 
     def accuracy(self):
@@ -70,6 +85,7 @@ class FastnetFloat64DataRun(FastnetRun):
 
     name = "fastnet-f64data"
     data_dtype = "float64"
+    variants = ("book",)
 
 
 class FastnetFloat32DataRun(FastnetRun):
@@ -77,14 +93,16 @@ class FastnetFloat32DataRun(FastnetRun):
 
     name = "fastnet-f32data"
     data_dtype = "float32"
+    variants = ("book",)
 
 
 class ReferenceRun:
     name = "reference"
     data_dtype = "float64"
+    variants = ("book",)
 
-    def __init__(self, data, sizes, batch, dtype, threads=1):
-        assert dtype == "float64"
+    def __init__(self, data, sizes, batch, dtype, threads=1, variant=BOOK):
+        assert dtype == "float64" and variant == BOOK
         self.data, self.batch = data, batch
         self.net = reference.Network(sizes, np.random.default_rng(SEED))
 
@@ -98,38 +116,69 @@ class ReferenceRun:
 
 
 class TorchRun:
+    """PyTorch (CPU), float32 or float64: the variant's layers (`torch.nn.Linear` and
+    ``Sigmoid``/``Tanh``/``ReLU``/``Identity``) from fastnet's initial parameters, the cost on a
+    shuffled index gather per mini-batch, ``torch.optim.SGD`` or ``Adam``.  L2 is the
+    optimizers' ``weight_decay`` (lmbda/n) on the weights' parameter group, biases in a group
+    without it; L1 is ``(lmbda/n) * sum |w|`` added to the loss, n the epoch's images."""
+
     name = "pytorch"
     data_dtype = "uint8"  # converted per mini-batch
+    variants = None
+    HIDDEN = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "ReLU", "identity": "Identity"}
 
-    def __init__(self, data, sizes, batch, dtype, threads=1):
+    def __init__(self, data, sizes, batch, dtype, threads=1, variant=BOOK):
         import torch
 
-        self.torch, self.data, self.batch = torch, data, batch
+        self.torch, self.data, self.batch, self.variant = torch, data, batch, variant
         self.dtype = getattr(torch, dtype)
-        start = Network(sizes, cost="quadratic", init="large", seed=SEED)  # the same start
-        layers = []
+        start = Network(sizes, cost=variant.cost, init=variant.init, seed=SEED,
+                        activation=variant.activation)  # the same start as fastnet's
+        hidden = getattr(torch.nn, self.HIDDEN[variant.activation])
+        layers, self.weights, biases = [], [], []
         for w, b in zip(start.weights, start.biases):
             linear = torch.nn.Linear(w.shape[1], w.shape[0], dtype=self.dtype)
             with torch.no_grad():
                 linear.weight.copy_(torch.from_numpy(w))
                 linear.bias.copy_(torch.from_numpy(b[:, 0]))
-            layers += [linear, torch.nn.Sigmoid()]
+            layers += [linear, hidden()]
+            self.weights.append(linear.weight)
+            biases.append(linear.bias)
+        layers.pop()  # the output layer's function is the cost's
+        if variant.cost == "quadratic":
+            layers.append(torch.nn.Sigmoid())
+        elif variant.cost != "cross-entropy":
+            raise ValueError(f"no PyTorch form of the cost {variant.cost!r}")
         self.model = torch.nn.Sequential(*layers)
-        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=ETA)
+        groups = [{"params": self.weights}, {"params": biases, "weight_decay": 0.0}]
+        if variant.optimizer == "adam":
+            self.optimizer = torch.optim.Adam(groups, lr=variant.eta, betas=variant.betas,
+                                              eps=variant.epsilon)
+        else:
+            self.optimizer = torch.optim.SGD(groups, lr=variant.eta)
         self.generator = torch.Generator().manual_seed(SEED)
-        X, y = data.train
-        self.X = torch.from_numpy(np.ascontiguousarray(X.T))  # (n, 784) uint8, one row each
-        self.y = torch.from_numpy(y.astype(np.int64))
+        self.X, self.y = data.cached("torch", lambda: (  # (n, 784) uint8, one row each
+            torch.from_numpy(np.ascontiguousarray(data.train[0].T)),
+            torch.from_numpy(data.train[1].astype(np.int64))))
         self.k = sizes[-1]
 
     def epoch(self, k):
-        torch, m = self.torch, self.batch
+        torch, m, v = self.torch, self.batch, self.variant
+        l1 = v.lmbda / k if v.penalty == "l1" else 0.0
+        self.optimizer.param_groups[0]["weight_decay"] = v.lmbda / k if v.penalty == "l2" else 0.0
         perm = torch.randperm(k, generator=self.generator)
         for start in range(0, k, m):
             index = perm[start:start + m]
             x = self.X[index].to(self.dtype) / 256
             y = torch.nn.functional.one_hot(self.y[index], self.k).to(self.dtype)
-            loss = 0.5 * ((self.model(x) - y) ** 2).sum() / len(index)
+            out = self.model(x)
+            if v.cost == "quadratic":
+                loss = 0.5 * ((out - y) ** 2).sum() / len(index)
+            else:
+                loss = torch.nn.functional.binary_cross_entropy_with_logits(
+                    out, y, reduction="sum") / len(index)
+            if l1:
+                loss = loss + l1 * sum(w.abs().sum() for w in self.weights)
             self.optimizer.zero_grad()
             loss.backward()
             self.optimizer.step()
@@ -144,8 +193,9 @@ class TorchRun:
 class SklearnRun:
     name = "scikit-learn"
     data_dtype = "float"  # rows of the network's dtype, made once
+    variants = ("book",)
 
-    def __init__(self, data, sizes, batch, dtype, threads=1):
+    def __init__(self, data, sizes, batch, dtype, threads=1, variant=BOOK):
         self.data, self.dtype = data, dtype
         self.classes = np.arange(sizes[-1])
         self.model = self.estimator()(
@@ -191,8 +241,8 @@ class FastnetSklearnRun(SklearnRun):
 
         return MLPClassifier
 
-    def __init__(self, data, sizes, batch, dtype, threads=1):
-        super().__init__(data, sizes, batch, dtype, threads)
+    def __init__(self, data, sizes, batch, dtype, threads=1, variant=BOOK):
+        super().__init__(data, sizes, batch, dtype, threads, variant)
         # With warm_start, scikit-learn's partial_fit wants every class in every call.
         self.model.set_params(warm_start=False)
         # Its rows, made here and not in the first timed call: timed on whole epochs, it may
@@ -207,8 +257,10 @@ class FastnetSklearnRun(SklearnRun):
 IMPLEMENTATIONS = [(FastnetRun, "float64"), (FastnetRun, "float32"), (ReferenceRun, "float64"),
                    (FastnetFloat64DataRun, "float64"), (FastnetFloat64DataRun, "float32"),
                    (FastnetFloat32DataRun, "float64"), (FastnetFloat32DataRun, "float32"),
-                   (TorchRun, "float32"), (SklearnRun, "float64"), (SklearnRun, "float32"),
-                   (FastnetSklearnRun, "float64"), (FastnetSklearnRun, "float32")]
+                   (TorchRun, "float64"), (TorchRun, "float32"),
+                   (SklearnRun, "float64"), (SklearnRun, "float32"),
+                   (FastnetSklearnRun, "float64"), (FastnetSklearnRun, "float32"),
+                   (JaxRun, "float64"), (JaxRun, "float32")]
 
 
 class Data:
@@ -221,6 +273,13 @@ class Data:
         self._float64 = {}
         self._rows = {}
         self._as = {"uint8": train}
+        self._cached = {}
+
+    def cached(self, key, make):
+        """``make()``, made once per key and kept (another library's copy of the data)."""
+        if key not in self._cached:
+            self._cached[key] = make()
+        return self._cached[key]
 
     def train_as(self, dtype):
         """The whole training set as ``load_mnist(dtype=dtype)`` gives it: (784, n)
