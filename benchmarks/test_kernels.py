@@ -8,14 +8,12 @@ preallocated buffers, no temporaries where it can avoid them.
 import numpy as np
 import pytest
 
-from fastnet import activations, costs, layers, penalties, updates
+from fastnet import activations, costs, layers, updates
 from fastnet.tolerances import SIGMOID_ATOL, SIGMOID_RTOL
 
 SIGMOID = activations.code("sigmoid")
 QUADRATIC = costs.code(costs.QuadraticCost)
 NO_WEIGHTS = np.empty(0)
-# plain SGD's constants (`updates.Constants`: route FOLD, step, ...) for the bias update
-SGD_STEP = updates.Constants(0, 1e-9, 1.0, 0.0, 0.0, 0.0, 1.0, 0, penalties.code("l2"), True)
 
 SHAPES = [(30, 10), (30, 100), (100, 1000), (30, 10000)]
 DTYPES = ["float64", "float32"]
@@ -89,7 +87,7 @@ def _cases(shape, dtype):
                                 (numpy_times_sigmoid_prime, (h2, a, scratch)),
                                 (h1, h2), z64 * a64 * (1 - a64), 4 * rtol),
         # without momentum (mu = 0) the velocity arguments are not read: b1 stands in
-        "update_bias": ((updates._update_bias, (b1, b1, b1, z, SGD_STEP, np.zeros(6, dtype))),
+        "update_bias": ((updates._update_bias, (b1, b1, z, 0.0, step)),
                         (numpy_update_bias, (b2, z, step, np.empty_like(b))),
                         (b1, b2), b64 - step * z64.sum(axis=1, keepdims=True), 4 * rtol),
     }

@@ -6,9 +6,9 @@ velocity shrink by beta1 or mu at every step, and reach the subnormal range (bel
 in float32, 2.2e-308 in float64) after a few hundred or thousand steps.  On x86, arithmetic
 on subnormal numbers takes a microcode assist, about a hundred times as long: an epoch of
 Adam in float32 ran 5-8 times as long as it should (docs/benchmarks.md).  XLA (JAX) runs with
-subnormals flushed; so does training here, and only here: the compiled step sets the CPU's
-flush-to-zero and denormals-are-zero modes (MXCSR bits FTZ and DAZ) for its own thread and
-puts the caller's modes back before it returns.  A value that would have been subnormal is
+subnormals flushed; so does training here, and only here: the compiled epoch (and a single
+step called from Python) sets the CPU's flush-to-zero and denormals-are-zero modes (MXCSR bits
+FTZ and DAZ) for its own thread and puts the caller's modes back before it returns.  A value that would have been subnormal is
 0 instead: a change below 2.2e-308 (float64) or 1.2e-38 (float32), far below anything the
 tests or a training run can see; infinities and nans are untouched.
 

@@ -42,15 +42,28 @@ SIGMOID = activation_code("sigmoid")  # the output layer's, unless it is a softm
 
 @_jit
 def _bias_activate(z, b, act):
-    """z <- f(z + b), in place, f the activation of code ``act``.  z : (n, m), b : (n, 1)."""
+    """z <- f(z + b), in place, f the activation of code ``act``.  z : (n, m), b : (n, 1).
+
+    The bias is added row by row, then f applied in one loop over the whole array when its
+    rows follow each other in memory: a row of a small mini-batch (10 examples) is too short
+    for a vector loop, which would leave most of it to the scalar remainder."""
     n, m = z.shape
     k = 0
     for f in literal_unroll(FORWARD):
         if k == act:
-            for i in range(n):
-                bi = b[i, 0]
-                for j in range(m):
-                    z[i, j] = f(z[i, j] + bi)
+            if z.flags.c_contiguous:
+                for i in range(n):
+                    bi = b[i, 0]
+                    for j in range(m):
+                        z[i, j] += bi
+                flat = z.reshape(n * m)
+                for i in range(n * m):
+                    flat[i] = f(flat[i])
+            else:
+                for i in range(n):
+                    bi = b[i, 0]
+                    for j in range(m):
+                        z[i, j] = f(z[i, j] + bi)
         k += 1
 
 

@@ -35,7 +35,7 @@ from .history import run_config
 from .optimizers import check_optimizer
 from .penalties import check_penalty
 from .state import TrainState
-from .step import _train_step, make_step
+from .step import _step_flushed, make_step
 from .train import StopRule
 
 
@@ -208,7 +208,7 @@ class Network:
                 x *= 1 / 256
             step.y[...] = Y
             with np.errstate(over="ignore", invalid="ignore"):
-                bad = _train_step(step.x, step.y, step.sw, float(X.shape[1]), *step[3:])
+                bad = _step_flushed(step.x, step.y, step.sw, float(X.shape[1]), *step[3:])
             if bad >= 0:
                 raise bad_column(X, int(bad), self.dtype)
             self.state.t = int(step.control[T])

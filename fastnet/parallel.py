@@ -63,7 +63,7 @@ from .jit import _jit
 from .layers import _backward, _forward, _forward_checked, _forward_output, _output_delta
 from .optimizers import COEFFICIENTS
 from .settings import CHUNK_BYTES, SPINS_BEFORE_YIELD
-from .updates import _accumulate, _finish, _step_constants, _update_bias_chunks
+from .updates import _accumulate, _finish, _step_constants, _update_biases
 
 # Slots of the shared int64 array `sync`: the barrier counter and the abort flag (raised
 # when a thread fails or the run is to stop; it releases the others from their barriers), on
@@ -276,8 +276,8 @@ def _steps(part, parts, sync, X, targets, weights_data, index, scale, x, y, sw, 
         _accumulate(w0, v0, g0, hidden_delta[0][chunks - 1][r0:r1], x.T, chunks == 1,
                     constants)
         _finish(w0, v0, u0, g0, constants, coef)
-        _update_bias_chunks(biases[0][r0:r1], s1b[0][r0:r1], s2b[0][r0:r1],
-                            hidden_delta[0][:, r0:r1], constants, coef)
+        _update_biases(biases[0][r0:r1], s1b[0][r0:r1], s2b[0][r0:r1],
+                       hidden_delta[0][:, r0:r1], constants, coef)
         for layer in range(last, 0, -1):
             deltas = out_delta if layer == last else hidden_delta[layer]
             h0, h1 = _share(weights[layer].shape[1], part, parts)
@@ -288,8 +288,8 @@ def _steps(part, parts, sync, X, targets, weights_data, index, scale, x, y, sw, 
                             constants)
             _finish(w, v, u, g, constants, coef)
             h0, h1 = _share(weights[layer].shape[0], part, parts)
-            _update_bias_chunks(biases[layer][h0:h1], s1b[layer][h0:h1], s2b[layer][h0:h1],
-                                deltas[:, h0:h1], constants, coef)
+            _update_biases(biases[layer][h0:h1], s1b[layer][h0:h1], s2b[layer][h0:h1],
+                           deltas[:, h0:h1], constants, coef)
         if part == 0:
             control[T] = t
             control[DONE_COUNT] += 1

@@ -19,14 +19,15 @@ work arrays of `state.Workspace`.
 
 from collections import namedtuple
 
-from .config import DONE, STOP, T
+from .config import DONE, GRADIENT, STOP, T
 from .config import control as new_control
 from .fpenv import _flush_subnormals, _restore_fpenv
 from .gather import _batch_weight, _gather, _upcoming
 from .jit import _jit
 from .layers import _forward_backward
 from .settings import INLINE_OPTIONS
-from .updates import _accumulate, _finish, _step_constants, _update_bias
+from .updates import (_accumulate, _finish, _optimize_biases, _step_constants,
+                      _update_bias)
 
 # What `_train_batches` returns besides the column of a non-finite input (>= 0).
 DONE_ALL, STOPPED = -1, -2
@@ -56,7 +57,7 @@ def make_step(state, config, kinds, m, weighted=False, control=None):
                 config.hyper(), control)
 
 
-@_jit
+@_jit(options=INLINE_OPTIONS)
 def _train_step(x, y, sw, total, params, state, work, kinds, hyper, control):
     """One SGD step on the mini-batch ``x : (n_in, m)`` F-ordered, targets ``y : (n_out, m)``,
     example weights ``sw : (m,)`` or empty, of weight ``total`` (m, or the sum of sw).
@@ -64,13 +65,12 @@ def _train_step(x, y, sw, total, params, state, work, kinds, hyper, control):
     Backprop (`layers._forward_backward`), then each layer's update, the output layer's first
     (`_update_layer`).  Returns -1, or the first column of x that holds an inf or a nan
     (found in the first layer's products): the step then stops there, before it has changed
-    anything.  ``control[T]``, the optimizer's step count, goes up by one.  Subnormal numbers
-    are flushed to zero during the step (`fastnet.fpenv`).
+    anything.  ``control[T]``, the optimizer's step count, goes up by one.  The caller
+    flushes subnormal numbers (`_step_flushed`, `_train_batches`).
     """
     weights, biases = params
     s1w, s2w, s1b, s2b, grads = state
     a, delta, coef, tally = work
-    saved = _flush_subnormals()  # for this step only (`fastnet.fpenv`)
     bad = _forward_backward(x, y, sw, weights, biases, a, delta, kinds, tally)
     if bad < 0:
         t = control[T] + 1
@@ -81,6 +81,15 @@ def _train_step(x, y, sw, total, params, state, work, kinds, hyper, control):
         _update_layer(weights[0], biases[0], s1w[0], s2w[0], s1b[0], s2b[0], grads[0],
                       delta[0], x.T, k, coef)
         control[T] = t
+    return bad
+
+
+@_jit
+def _step_flushed(x, y, sw, total, params, state, work, kinds, hyper, control):
+    """`_train_step` with subnormal numbers flushed to zero (`fastnet.fpenv`): one step called
+    from Python (`Network.update_mini_batch`)."""
+    saved = _flush_subnormals()
+    bad = _train_step(x, y, sw, total, params, state, work, kinds, hyper, control)
     _restore_fpenv(saved)
     return bad
 
@@ -90,7 +99,10 @@ def _update_layer(w, b, s1w, s2w, s1b, s2b, g, delta, a_prev_t, k, coef):
     """A layer's whole update on one thread: `_accumulate`, `_finish`, the biases."""
     _accumulate(w, s1w, g, delta, a_prev_t, True, k)
     _finish(w, s1w, s2w, g, k, coef)
-    _update_bias(b, s1b, s2b, delta, k, coef)
+    if k.route == GRADIENT:
+        _optimize_biases(b, s1b, s2b, delta.reshape((1,) + delta.shape), k, coef)
+    else:
+        _update_bias(b, s1b, delta, k.mu, k.step)
 
 
 @_jit
@@ -104,17 +116,23 @@ def _train_batches(X, targets, weights_data, index, scale, x, y, sw, params, sta
     DONE_ALL; STOPPED when ``control[STOP]`` was up after a mini-batch (the steps then stop
     there); or the column of X whose gathered copy holds an inf or a nan: the steps stop
     before the mini-batch that holds it changes anything (the caller restores the
-    parameters the earlier ones changed).
+    parameters the earlier ones changed).  Subnormal numbers are flushed to zero meanwhile
+    (`fastnet.fpenv`).
     """
     m = x.shape[1]
+    saved = _flush_subnormals()  # for these steps, on this thread (`fastnet.fpenv`)
+    result = DONE_ALL
     for k in range(0, len(index), m):
         batch = index[k:k + m]
         _gather(X, targets, weights_data, batch, x, y, sw, scale, _upcoming(index, k + m, m))
         bad = _train_step(x, y, sw, _batch_weight(weights_data, batch), params, state, work,
                           kinds, hyper, control)
         if bad >= 0:
-            return index[k + bad]
+            result = index[k + bad]
+            break
         control[DONE] += 1
         if control[STOP]:
-            return STOPPED
-    return DONE_ALL
+            result = STOPPED
+            break
+    _restore_fpenv(saved)
+    return result

@@ -148,7 +148,7 @@ def sgd(net, training_data, config, *, epochs, mini_batch_size, evaluation_data=
             return _epochs(net, training_data, config, epochs, mini_batch_size,
                            evaluation_data, monitor, stop_rule, on_batch, on_epoch, threads,
                            order, sample_weight, progress if reports else None,
-                           verbose >= 1, settings or {})
+                           verbose >= 1, settings or {}, saved[0])
     except NonFiniteColumn as exc:
         state.restore(saved[0])
         net.rng.bit_generator.state = saved[1]
@@ -156,7 +156,7 @@ def sgd(net, training_data, config, *, epochs, mini_batch_size, evaluation_data=
 
 
 def _epochs(net, training_data, config, epochs, m, evaluation_data, monitor, stop_rule,
-            on_batch, on_epoch, threads, order, sample_weight, progress, lines, settings):
+            on_batch, on_epoch, threads, order, sample_weight, progress, lines, settings, saved):
     """The epochs of `sgd`.
 
     ``monitor`` is a sequence of `MONITORS` names, ``stop_rule`` a `StopRule` (or None).
@@ -164,7 +164,8 @@ def _epochs(net, training_data, config, epochs, m, evaluation_data, monitor, sto
     columns of the training set (checked by `checks.check_order`; a column may be left out or
     repeated, and n, in the mini-batches and the penalty alike, is their number), cut into
     mini-batches ``order[0:m], order[m:2m], ...``, the last one possibly shorter; by default
-    ``net.rng.permutation(n)``.
+    ``net.rng.permutation(n)``.  ``saved``: the state's snapshot at the start, what a
+    divergence in the first epoch puts back.
     """
     X, y = training_data
     # In the network's dtype: a float64 factor would make the float32 gather convert every
@@ -173,7 +174,6 @@ def _epochs(net, training_data, config, epochs, m, evaluation_data, monitor, sto
     weights = sample_weight if sample_weight is not None else np.empty(0, net.dtype)
     history = History(config=settings)
     state = net.state
-    saved = state.snapshot()
     kinds = config.kinds(net.activation, net.cost, net.penalty, loss="loss" in monitor)
     eta = config.eta
     for epoch in range(epochs):
@@ -426,8 +426,16 @@ def load_kernels(net, training_data, config, m, threads, sample_weight=None):
     The types do not depend on m, the data's length or the hyper-parameters: one call covers
     the full mini-batches and a shorter last one, whatever ``order`` gives."""
     X, y = training_data
-    scale = net.dtype.type(1 / 256 if X.dtype == np.uint8 else 1.0)
     weights = sample_weight if sample_weight is not None else np.empty(0, net.dtype)
+    # What numba types the compiled epoch by, in arrays (dtype, layout, flags) and tuples
+    # (how many layers): loaded once per process for each, then nothing to do (a look at the
+    # argument types costs about 1 ms, a third of an SGD call's own work).
+    key = (net.dtype.str, len(net.sizes), threads > 1,
+           *((a.dtype.str, a.ndim, a.flags.c_contiguous, a.flags.f_contiguous,
+              a.flags.writeable, a.flags.aligned) for a in (X, y, weights)))
+    if key in _loaded:
+        return
+    scale = net.dtype.type(1 / 256 if X.dtype == np.uint8 else 1.0)
     none = np.empty(0, np.int64)
     state = net.state
     kinds = config.kinds(net.activation, net.cost, net.penalty)
@@ -440,6 +448,10 @@ def load_kernels(net, training_data, config, m, threads, sample_weight=None):
         if threads > 1:
             parallel.load_kernels(X, y, weights, scale,
                                   *state.workspace(m).parallel(state.sizes, threads), step)
+    _loaded.add(key)
+
+
+_loaded = set()
 
 
 # What the note before compiling says it takes: the kernels of one dtype, on this project's

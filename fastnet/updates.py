@@ -7,7 +7,7 @@ One update is split in the two parts a threaded step needs apart:
   calls it once per chunk, ``first`` for the first);
 - `_finish(w, v, s2, g, k, coef)`: what the route does after it, element by element;
 
-and `_update_bias` / `_update_bias_chunks` move the biases from their rows of delta.
+and `_update_biases` moves the biases from their rows of delta.
 
 The routes (`fastnet.config`), for plain SGD first, which is the book's arithmetic to the bit:
 
@@ -166,36 +166,42 @@ def _apply_optimizer(w, s1, s2, g, optimizer, coef):
         i += 1
 
 
-@_jit(options=SUM_OPTIONS)
-def _update_bias(b, v, s2, delta, k, coef):
+@_jit(options=INLINE_OPTIONS)
+def _update_biases(b, v, s2, deltas, k, coef):
     """The biases' step from the mini-batch's deltas, in place.  b, v, s2 : (n, 1);
-    delta : (n, m).  On the SGD routes b <- b - step * (row sums of delta) (with momentum,
+    deltas : (chunks, n, c), the mini-batch's deltas in chunks (one chunk: a view of its
+    (n, m) delta).  On the SGD routes b <- b - step * (row sums of delta) (with momentum,
     v <- mu*v - step * (row sums); b <- b + v); on the gradient route the optimizer's rule
     with g = (row sum) / total (`_optimize_biases`)."""
-    n, m = delta.shape
     if k.route == GRADIENT:
-        _optimize_biases(b, v, s2, delta.reshape((1, n, m)), k, coef)
-        return
+        _optimize_biases(b, v, s2, deltas, k, coef)
+    elif deltas.shape[0] == 1:
+        _update_bias(b, v, deltas[0], k.mu, k.step)
+    else:
+        _update_bias_chunks(b, v, deltas, k.mu, k.step)
+
+
+@_jit(options=SUM_OPTIONS)
+def _update_bias(b, v, delta, mu, step):
+    """Plain SGD's step of the biases, from one chunk of deltas: delta : (n, m)."""
+    n, m = delta.shape
     for i in range(n):
         total = 0.0
         for j in range(m):
             total += delta[i, j]
-        _bias_step(b, v, i, total, k.mu, k.step)
+        _bias_step(b, v, i, total, mu, step)
 
 
 @_jit(options=SUM_OPTIONS)
-def _update_bias_chunks(b, v, s2, deltas, k, coef):
+def _update_bias_chunks(b, v, deltas, mu, step):
     """`_update_bias` with the mini-batch's deltas in chunks: deltas : (chunks, n, c)."""
-    if k.route == GRADIENT:
-        _optimize_biases(b, v, s2, deltas, k, coef)
-        return
     chunks, n, c = deltas.shape
     for i in range(n):
         total = 0.0
         for j in range(chunks):
             for e in range(c):
                 total += deltas[j, i, e]
-        _bias_step(b, v, i, total, k.mu, k.step)
+        _bias_step(b, v, i, total, mu, step)
 
 
 @_jit(options=INLINE_OPTIONS)

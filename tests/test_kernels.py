@@ -226,9 +226,7 @@ def test_deltas_and_updates_match_numpy(dtype):
         sums = d.sum(axis=1, keepdims=True)
         expected_v = mu * v - 0.3 * sums
         expected_b = b + expected_v if mu else b - 0.3 * sums
-        route = 1 if mu else 0  # config.FOLD_VELOCITY, config.FOLD
-        k = updates.Constants(route, 0.3, 1.0, 0.0, mu, 0.0, 0.1, 0, L2, True)
-        updates._update_bias(b, v, v, d, k, np.zeros(6, dtype))
+        updates._update_bias(b, v, d, mu, 0.3)
         np.testing.assert_allclose(b, expected_b, **tol)
         if mu:
             np.testing.assert_allclose(v, expected_v, **tol)
