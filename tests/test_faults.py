@@ -270,6 +270,7 @@ def test_sgd_says_it_compiles_before_it_does_and_only_then(tmp_path, capsys, mon
     Network([2, 2], seed=0).SGD((X, y), 1, 2, 0.1)
     assert capsys.readouterr().err == ""
     monkeypatch.setattr(train, "will_compile", lambda dispatcher, args: True)
+    monkeypatch.setattr(train, "_loaded", set())  # as in a new process
     Network([2, 2], seed=0).SGD((X, y), 1, 2, 0.1)
     assert re.fullmatch(r"fastnet: compiling the numba kernels for float64 \(.*\) \.\.\.\n",
                         capsys.readouterr().err)
