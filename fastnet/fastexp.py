@@ -50,6 +50,12 @@ def _one(x):
     raise NotImplementedError("only callable from numba-compiled code")
 
 
+def _like(array, value):
+    """``value`` as a number of ``array``'s dtype, inside jitted code only: a float64 factor
+    in a float32 loop would make it compute in float64, half as wide."""
+    raise NotImplementedError("only callable from numba-compiled code")
+
+
 @intrinsic
 def _times_pow2(typingctx, p, k):
     """p * 2**k for a float p and an integral float k with -2*emax < k <= 0.
@@ -192,3 +198,12 @@ def _sigmoid_impl(x):
         return r if x >= 0 else e * r
 
     return impl
+
+
+@overload(_like, jit_options=JIT_OPTIONS)
+def _like_impl(array, value):
+    dtype = getattr(array, "dtype", None)
+    if dtype not in _EXP:
+        raise TypingError(f"_like needs a float32 or float64 array, not {array}")
+    T = _EXP[dtype]["dtype"]
+    return lambda array, value: T(value)

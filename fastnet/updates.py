@@ -39,6 +39,7 @@ from numba import literal_unroll
 from .blas import _gemm_over_examples
 from .config import (FOLD, FOLD_VELOCITY, GRADIENT, OPTIMIZER, PENALTY, PENALTY_FOLDS,
                      ROUTE)
+from .fastexp import _like
 from .jit import _jit
 from .optimizers import COEFFICIENT_FUNCTIONS, ETA, LMBDA, MU, N, UPDATES
 from .penalties import GRAD
@@ -113,6 +114,7 @@ def _shrink(w, rate, penalty):
     penalty that does not fold into BLAS (one array read and written in place: two views of
     one array, as `_penalize` would get, keep the loop from vectorizing)."""
     n, m = w.shape
+    rate = _like(w, rate)
     i = 0
     for grad in literal_unroll(GRAD):
         if i == penalty:
