@@ -1,9 +1,23 @@
 """Fixtures shared by the test modules: the bundled MNIST, loaded once per session."""
 
+import signal
+
 import numpy as np
 import pytest
 
 from fastnet import load_mnist
+
+
+def pytest_configure(config):
+    """Give Ctrl-C back to the suite when it was started with SIGINT ignored.
+
+    A shell starts a background job (``python -m pytest &`` in a script) with SIGINT ignored;
+    the commands the tests start would inherit that, and Ctrl-C's tests (the run kept, exit
+    130) would then wait for an interrupt that never comes.  A handler, unlike an ignored
+    signal, does not pass to a child: the commands start with SIGINT at its default and install
+    Python's own handler, as they do from a terminal."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
