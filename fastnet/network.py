@@ -78,6 +78,8 @@ class Network:
     copying keep the parameters and the optimizer's state, not the work arrays.
     """
 
+    _last_step_arguments = None  # (key, (config, kinds)) of the last `update_mini_batch`
+
     def __init__(self, sizes, cost="quadratic", init="large", dtype="float64", seed=None,
                  activation="sigmoid", penalty="l2"):
         self.sizes = check_sizes(sizes)
@@ -193,15 +195,9 @@ class Network:
             raise ValueError(f"Y must hold real numbers, not {Y.dtype}")
         if not np.isfinite(Y).all():
             raise ValueError("Y, the targets, contain inf or nan")
-        eta, lmbda, mu = check_hyperparameters(eta, lmbda, mu)
-        optimizer, mu, betas, epsilon = check_optimizer(optimizer, mu, betas, epsilon)
-        if lmbda > 0 and n is None:
-            raise ValueError("n, the size of the training set, is needed when lmbda > 0")
-        n = 1 if n is None else check_count(n, "n")
-        config = TrainConfig(eta, lmbda, float(n), mu, optimizer, betas, epsilon)
+        config, kinds = self._step_arguments(eta, lmbda, n, mu, optimizer, betas, epsilon)
         with self.state.training():
-            step = make_step(self.state, config, config.kinds(self.activation, self.cost,
-                                                              self.penalty), X.shape[1])
+            step = make_step(self.state, config, kinds, X.shape[1])
             x = step.x
             x[...] = X
             if X.dtype == np.uint8:
@@ -212,6 +208,33 @@ class Network:
             if bad >= 0:
                 raise bad_column(X, int(bad), self.dtype)
             self.state.t = int(step.control[T])
+
+    def _step_arguments(self, eta, lmbda, n, mu, optimizer, betas, epsilon):
+        """The checked `TrainConfig` of an `update_mini_batch` call and its kinds array.
+
+        A learner's loop calls with the same arguments mini-batch after mini-batch, and the
+        checks and the arrays cost a third as much as the step itself at mini-batch 10: the
+        last call's are kept, keyed by the arguments as given (with their types, so that a
+        value one check would refuse never passes as an equal one that it accepted)."""
+        key = tuple((type(v), v) for v in (eta, lmbda, n, mu, optimizer, epsilon)) + (
+            type(betas), tuple(betas) if isinstance(betas, (tuple, list)) else betas,
+            self.activation, self.cost, self.penalty)
+        last = self._last_step_arguments
+        try:
+            hit = last is not None and last[0] == key
+        except (TypeError, ValueError):  # an array among them: the checks below say what is wrong
+            hit = False
+        if hit:
+            return last[1]
+        eta, lmbda, mu = check_hyperparameters(eta, lmbda, mu)
+        optimizer, mu, betas, epsilon = check_optimizer(optimizer, mu, betas, epsilon)
+        if lmbda > 0 and n is None:
+            raise ValueError("n, the size of the training set, is needed when lmbda > 0")
+        n = 1 if n is None else check_count(n, "n")
+        config = TrainConfig(eta, lmbda, float(n), mu, optimizer, betas, epsilon)
+        arguments = config, config.kinds(self.activation, self.cost, self.penalty)
+        self._last_step_arguments = key, arguments
+        return arguments
 
     def SGD(self, training_data, epochs, mini_batch_size, eta, lmbda=0.0, evaluation_data=None,
             monitor_evaluation_cost=False, monitor_evaluation_accuracy=None,

@@ -269,6 +269,31 @@ def test_update_mini_batch_needs_n_for_l2(tiny):
         net.update_mini_batch(X, np.zeros((2, 6)), 1.0, lmbda=0.1)
 
 
+def test_update_mini_batch_reuses_only_the_same_arguments(tiny):
+    """The checked arguments of the last call are kept for the next (`_step_arguments`): a call
+    with other values must take them, and a bad value after a good call is still refused."""
+    _, X, _ = tiny
+    Y = np.eye(2)[:, np.arange(6) % 2]
+    calls = [dict(eta=3.0), dict(eta=3.0), dict(eta=1.0), dict(eta=1.0, mu=0.5),
+             dict(eta=0.01, optimizer="adam"), dict(eta=0.01, optimizer="adam", betas=(0.8, 0.9)),
+             dict(eta=1.0, lmbda=0.5, n=6), dict(eta=1.0, lmbda=0.5, n=60)]
+    kept, fresh = Network([4, 3, 2], seed=0), Network([4, 3, 2], seed=0)
+    for kwargs in calls:
+        kept.update_mini_batch(X, Y, **kwargs)
+        fresh._last_step_arguments = None
+        fresh.update_mini_batch(X, Y, **kwargs)
+        for p, q in zip(_params(kept), _params(fresh)):
+            np.testing.assert_array_equal(p, q)
+    before = [p.copy() for p in _params(kept)]
+    kept.update_mini_batch(X, Y, 1.0, lmbda=0.5, n=60)
+    assert not np.array_equal(_params(kept)[0], before[0])  # the step was taken again
+    for bad, match in [(dict(eta=-1.0), "eta must be"), (dict(eta=1.0, lmbda=0.5), "n, the size"),
+                       (dict(eta=1.0, lmbda=0.5, n=60, mu=1), "mu must"),
+                       (dict(eta=0.01, optimizer="adam", epsilon=0), "epsilon must")]:
+        with pytest.raises(ValueError, match=match):
+            kept.update_mini_batch(X, Y, **bad)
+
+
 def test_divergence_is_reported_and_parameters_restored(small):
     train, evaluation = small
     net = Network([784, 30, 10], cost="cross-entropy", seed=0)
