@@ -12,27 +12,27 @@ is a `plot_extra.MissingPlotExtra` that says how to install it.
 """
 
 import io
-import json
 import math
 import os
 from pathlib import Path
 
 import numpy as np
 
-from . import atomic_file, confusion, curve_labels, digit_image
+from . import atomic_file, confusion, curve_labels, digit_image, history_file
 from .data import IMAGE_SHAPE, N_PIXELS
 from .history import History
 from .plot_extra import require
 
 DPI = 80  # small files for the README and the docs, still readable on a screen
 # The panels of the learning curves: the --history field, its title and its y-axis label.
-CURVES = (
-    ("evaluation_accuracy", "accuracy on the {eval} data", "accuracy (%)"),
-    ("evaluation_cost", "cost on the {eval} data", "cost"),
-    ("training_accuracy", "accuracy on the training data", "accuracy (%)"),
-    ("training_cost", "cost on the training data", "cost"),
-    ("loss", "loss as the mini-batches trained", "loss"),
-)
+_TITLES = {  # a panel's title and y label for each per-epoch quantity of a history
+    "evaluation_accuracy": ("accuracy on the {eval} data", "accuracy (%)"),
+    "evaluation_cost": ("cost on the {eval} data", "cost"),
+    "training_accuracy": ("accuracy on the training data", "accuracy (%)"),
+    "training_cost": ("cost on the training data", "cost"),
+    "loss": ("loss as the mini-batches trained", "loss"),
+}
+CURVES = tuple((key, *_TITLES[key]) for key in history_file.CURVE_KEYS)
 GRID_COLUMNS = 8  # images per row of a grid
 N_MISTAKES = 24  # the surest mistakes shown: three rows of GRID_COLUMNS
 
@@ -71,23 +71,6 @@ def learning_curves(*runs):
                     for label, a, doc in zip(given, auto, docs)])
 
 
-def read_history(path):
-    """The document of a history file (`History.save`, `fastnet train --history`), checked
-    enough to draw it.  ValueError naming the file if it is not one (not JSON, truncated, the
-    wrong fields) or holds no epochs; OSError if it cannot be read."""
-    with open(path, encoding="utf-8") as f:
-        try:
-            doc = json.load(f)
-        except (ValueError, UnicodeDecodeError) as e:
-            raise ValueError(f"{path}: not a fastnet history file (not JSON: {e})") from None
-    problem = _history_problem(doc)
-    if problem:
-        raise ValueError(f"{path}: not a fastnet history file ({problem})")
-    if not doc["epochs"]:
-        raise ValueError(f"{path}: holds no epochs to draw")
-    return doc
-
-
 def write_curves(runs, path):
     """Learning curves of ``runs``, a list of (label, history document), to the PNG
     ``path`` (`fastnet plot`, `fastnet train --plot`)."""
@@ -117,7 +100,7 @@ def _document(run, i):
     if isinstance(run, History):
         return _history_document(run, i), f"run {i}"
     if isinstance(run, (str, os.PathLike)):
-        return read_history(run), Path(run).name
+        return history_file.read(run), Path(run).name
     raise TypeError(f"learning_curves draws Histories and history files (paths), not "
                     f"{type(run).__name__}")
 
@@ -168,28 +151,6 @@ def _curves(runs):
     for ax in axes.flat[len(panels):]:
         ax.set_visible(False)
     return fig
-
-
-def _history_problem(doc):
-    if not isinstance(doc, dict) or not isinstance(doc.get("config"), dict):
-        return "no config object"
-    if not isinstance(doc.get("epochs"), list):
-        return "no epochs list"
-    for i, record in enumerate(doc["epochs"]):
-        if not isinstance(record, dict) or not _is_int(record.get("epoch")):
-            return f"epochs[{i}] has no whole epoch number"
-        for key, _, _ in CURVES:
-            if key in record and not _is_real(record[key]):
-                return f"epochs[{i}].{key} is not a finite number"
-    return None
-
-
-def _is_int(value):
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_real(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 # -- the confusion matrix ----------------------------------------------------------------------

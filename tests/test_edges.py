@@ -673,7 +673,7 @@ def test_memory_figures_come_from_the_machine():
 
 BAD_HISTORIES = {
     "epochs without any curve": ({"config": {}, "epochs": [{"epoch": 0}, {"epoch": 1}]},
-                                 "holds no curve to plot"),
+                                 "holds no curve to draw"),
     "a config value of the wrong type": ({"config": {"eta": "fast"}, "epochs": [
         {"epoch": 0, "evaluation_accuracy": 0.9}]}, "config.eta is not a finite number"),
     "an eval set that is not a name": ({"config": {"eval": ["test"]}, "epochs": [
@@ -701,6 +701,18 @@ def test_plot_refuses_a_malformed_history_on_one_line(tmp_path, capsys, case):
     err = capsys.readouterr().err
     assert err.startswith(f"fastnet plot: error: {path}: ") and message in err
     assert err.count("\n") == 1 and not (tmp_path / "out.png").exists()
+
+
+@pytest.mark.parametrize("case", BAD_HISTORIES)
+def test_learning_curves_refuses_a_malformed_history_file_by_name(tmp_path, case):
+    """The Python API reads history files through the same checks as `fastnet plot`."""
+    pytest.importorskip("matplotlib")
+    content, message = BAD_HISTORIES[case]
+    path = tmp_path / "history.json"
+    path.write_text(content if isinstance(content, str) else json.dumps(content))
+    with pytest.raises(ValueError, match=re.escape(f"{path}: ")) as info:
+        fastnet.learning_curves(str(path))
+    assert message in str(info.value)
 
 
 def test_plot_that_cannot_write_after_drawing_exits_1(tmp_path, capsys, monkeypatch):
