@@ -55,7 +55,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from . import aligned
+from . import aligned, blas
 from .config import ACTIVATION, COST, DONE as DONE_COUNT, LOSS, SOFTMAX, STOP, T
 from .fpenv import _flush_subnormals, _restore_fpenv
 from .gather import _batch_weight, _gather, _upcoming
@@ -328,7 +328,12 @@ def train_batches(X, targets, weights_data, index, scale, shared, parts, step,
             sync[_ABORT] = 1
             failures.append(exc)
 
-    helpers = [threading.Thread(target=run, args=(part, index), name=f"fastnet-{part}",
+    def helper(part, index):
+        # Each thread that calls BLAS sets its one-thread limit itself (`train._EpochRun`).
+        with blas.one_thread():
+            run(part, index)
+
+    helpers = [threading.Thread(target=helper, args=(part, index), name=f"fastnet-{part}",
                                 daemon=True)
                for part in range(1, len(parts))]
     for helper in helpers:

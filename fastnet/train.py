@@ -367,7 +367,11 @@ class _EpochRun:
 
         def work():
             try:
-                outcome.append((True, call()))
+                # The BLAS thread limit is set again here, in the thread that calls BLAS:
+                # set only in the waiting thread, the two-thread epoch measured 5-15% slower
+                # (docs/benchmarks.md, Threads).
+                with blas.one_thread():
+                    outcome.append((True, call()))
             except BaseException as exc:  # raised again in the waiting thread
                 outcome.append((False, exc))
             finally:
