@@ -118,27 +118,24 @@ def _extras(path, extras):
     defaults when absent (cost None: the top-level "cost" says it)."""
     if not isinstance(extras, dict):
         raise _error(path, f'"fastnet" must be a JSON object, not {_brief(extras)}')
-    init = extras.get("init", "default")
-    if init not in INITS:
-        raise _error(path, f'"fastnet": init must be one of {", ".join(INITS)}, '
-                           f"not {_brief(init)}")
-    dtype = extras.get("dtype", "float64")
-    if dtype not in DTYPES:
-        raise _error(path, f'"fastnet": dtype must be one of {", ".join(DTYPES)}, '
-                           f"not {_brief(dtype)}")
-    activation = extras.get("activation", BOOK_ACTIVATION)
-    if activation not in ACTIVATIONS:
-        raise _error(path, f'"fastnet": activation must be one of {", ".join(ACTIVATIONS)}, '
-                           f"not {_brief(activation)}")
-    penalty = extras.get("penalty", "l2")
-    if penalty not in PENALTIES:
-        raise _error(path, f'"fastnet": penalty must be one of {", ".join(PENALTIES)}, '
-                           f"not {_brief(penalty)}")
+    init = _choice(path, extras, "init", "default", INITS)
+    dtype = _choice(path, extras, "dtype", "float64", DTYPES)
+    activation = _choice(path, extras, "activation", BOOK_ACTIVATION, ACTIVATIONS)
+    penalty = _choice(path, extras, "penalty", "l2", PENALTIES)
     cost = extras.get("cost")
     if cost is not None and cost not in BY_CLASS_NAME:
         raise _error(path, f'"fastnet": unknown cost {_brief(cost)}; expected one of '
                            f'{", ".join(BY_CLASS_NAME)}')
     return init, dtype, activation, penalty, cost
+
+
+def _choice(path, extras, key, default, choices):
+    """``extras[key]`` (``default`` when absent), which must be one of ``choices``."""
+    value = extras.get(key, default)
+    if not isinstance(value, str) or value not in choices:
+        raise _error(path, f'"fastnet": {key} must be one of {", ".join(choices)}, '
+                           f"not {_brief(value)}")
+    return value
 
 
 def _layers(path, layers, what, shapes, sizes):

@@ -55,7 +55,6 @@ PENALTIES = {entry.name: entry for entry in (
 
 # What the compiled updates loop over (see `fastnet.activations.FORWARD`).
 GRAD = tuple(entry.grad for entry in PENALTIES.values())
-FOLDS = tuple(entry.folds for entry in PENALTIES.values())
 
 
 def code(name):

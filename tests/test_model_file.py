@@ -263,6 +263,10 @@ BAD_FILES = {
     "fastnet not an object": (_with(fastnet="x"), '"fastnet" must be a JSON object'),
     "bad dtype": (_with(fastnet={"dtype": "float16"}), '"fastnet": dtype must be one of'),
     "bad init": (_with(fastnet={"init": "xavier"}), '"fastnet": init must be one of'),
+    "an activation that is not a name": (_with(fastnet={"activation": ["relu"]}),
+                                         '"fastnet": activation must be one of'),
+    "a penalty that is not a name": (_with(fastnet={"penalty": {"l1": 1}}),
+                                     '"fastnet": penalty must be one of'),
 }
 
 

@@ -10,7 +10,6 @@ from ..interrupts import exit_status, signal_name, signum_of
 EXIT_OK = 0
 EXIT_FAILURE = 1  # a failure after the work began (common.FailedAfterWork), a diverged run too
 EXIT_USAGE = 2  # bad input found before any work (common.CommandError), or a usage error
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for a run ended by Ctrl-C
 
 # For `--help`: what each exit status means.
 EXIT_STATUSES = ("Exit status: 0 success; 1 a failure after the work began, a diverged "
