@@ -285,7 +285,8 @@ class Network:
 
         Ctrl-C (KeyboardInterrupt) stops the run after the current mini-batch: `SGD` returns
         the History so far with ``stopped == "interrupted"``, the network as that mini-batch
-        left it; a second Ctrl-C aborts at once.
+        left it (between epochs, or in ``on_epoch``: as the last epoch left it); a second
+        Ctrl-C aborts at once.
 
         ``threads`` is how many cores to train on.  With more than one, each thread owns a
         share of every layer's neurons (`fastnet.parallel`; a network without a hidden layer

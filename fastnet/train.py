@@ -10,7 +10,8 @@ restores the parameters and optimizer state of the last finite epoch if the run 
 Ctrl-C: the compiled epoch runs in a worker thread while the calling (main) thread waits; a
 KeyboardInterrupt there asks the epoch to stop after the current mini-batch (``control[STOP]``,
 which the compiled loop polls), and the run ends with ``History.stopped == "interrupted"``, the
-network as it was after that mini-batch.  A second Ctrl-C aborts at once.  Off the main thread
+network as it was after that mini-batch.  A second Ctrl-C aborts at once.  A Ctrl-C between
+epochs (the shuffle, the recording, the caller's ``on_epoch``) ends the run there, the same way.  Off the main thread
 (where Python delivers no KeyboardInterrupt) the epoch runs in the calling thread.
 
 Shapes: ``X : (n_in, n)`` (F-ordered is fastest), integer labels ``y : (n,)`` or targets
@@ -168,71 +169,79 @@ def _epochs(net, training_data, config, epochs, m, evaluation_data, monitor, sto
     divergence in the first epoch puts back.
     """
     X, y = training_data
-    # In the network's dtype: a float64 factor would make the float32 gather convert every
-    # pixel through float64 (twice as slow, docs/benchmarks.md).
-    scale = net.dtype.type(1 / 256 if X.dtype == np.uint8 else 1.0)
-    weights = sample_weight if sample_weight is not None else np.empty(0, net.dtype)
+    scale, weights = _scale_and_weights(net, X, sample_weight)
     history = History(config=settings)
     state = net.state
     kinds = config.kinds(net.activation, net.cost, net.penalty, loss="loss" in monitor)
     eta = config.eta
-    for epoch in range(epochs):
-        start = time.perf_counter()
-        perm = (net.rng.permutation(X.shape[1]) if order is None else
-                check_order(order(epoch), X.shape[1]))
-        n = len(perm)
-        # n, what lmbda is divided by: the epoch's number of examples, as in the book, unless
-        # the config says otherwise.
-        run = replace(config, eta=eta, n=float(n) if config.n is None else config.n)
-        epoch_run = _EpochRun(net, X, y, weights, scale, run, kinds, threads, on_batch,
-                              progress, epoch)
-        try:
-            interrupted = epoch_run(perm, m)
-        except KeyboardInterrupt:
-            interrupted = True  # a Ctrl-C that reached Python between mini-batches
-        if "loss" in monitor and not interrupted:
-            if not math.isfinite(epoch_run.loss):
-                state.restore(saved)
-                raise DivergenceError(f"training diverged in epoch {epoch}: the loss is no "
-                                      f"longer finite (eta={eta:g} is probably too large); "
-                                      f"{_restored_what(state)} restored to "
-                                      f"{_restored_to(epoch)}", history)
-            history.loss.append(epoch_run.loss)
-        if interrupted:
-            history.stopped = "interrupted"
-            break
-        seconds = time.perf_counter() - start
-        try:
+    # A Ctrl-C outside the compiled epoch and the scoring (shuffling, recording, the
+    # caller's on_epoch) ends the run there too, with what was recorded.
+    try:
+        for epoch in range(epochs):
+            start = time.perf_counter()
+            perm = (net.rng.permutation(X.shape[1]) if order is None else
+                    check_order(order(epoch), X.shape[1]))
+            n = len(perm)
+            # n, what lmbda is divided by: the epoch's number of examples, as in the book,
+            # unless the config says otherwise.
+            run = replace(config, eta=eta, n=float(n) if config.n is None else config.n)
+            epoch_run = _EpochRun(net, X, y, weights, scale, run, kinds, threads, on_batch,
+                                  progress, epoch)
+            try:
+                interrupted = epoch_run(perm, m)
+            except KeyboardInterrupt:
+                interrupted = True  # a Ctrl-C that reached Python between mini-batches
+            if "loss" in monitor and not interrupted:
+                if not math.isfinite(epoch_run.loss):
+                    state.restore(saved)
+                    raise DivergenceError(f"training diverged in epoch {epoch}: the loss is no "
+                                          f"longer finite (eta={eta:g} is probably too large); "
+                                          f"{_restored_what(state)} restored to "
+                                          f"{_restored_to(epoch)}", history)
+                history.loss.append(epoch_run.loss)
+            if interrupted:
+                history.stopped = "interrupted"
+                break
+            seconds = time.perf_counter() - start
             monitored, problem = _monitor(net, training_data, evaluation_data, config.lmbda,
                                           monitor, threads)
-        except KeyboardInterrupt:
-            history.stopped = "interrupted"
-            break
-        scoring = time.perf_counter() - start - seconds
-        if problem:
-            state.restore(saved)
-            if "loss" in monitor:
-                history.loss.pop()
-            raise DivergenceError(f"training diverged in epoch {epoch}: {problem} "
-                                  f"(eta={eta:g} is probably too large); "
-                                  f"{_restored_what(state)} restored to "
-                                  f"{_restored_to(epoch)}", history)
-        history.seconds.append(seconds)
-        history.scoring_seconds.append(scoring)
-        history.eta.append(eta)
-        for key, value in monitored.items():
-            getattr(history, key).append(value)
-        saved = state.snapshot()
-        if lines:
-            print(history.epoch_line(epoch), flush=True)
-        if on_epoch is not None:
-            on_epoch(epoch, history)
-        if stop_rule is not None and stop_rule.active:
-            eta, reason = stop_rule.after_epoch(history.evaluation_accuracy[-1], eta)
-            if reason is not None:
-                history.stopped = reason
-                break
+            scoring = time.perf_counter() - start - seconds
+            if problem:
+                state.restore(saved)
+                if "loss" in monitor:
+                    history.loss.pop()
+                raise DivergenceError(f"training diverged in epoch {epoch}: {problem} "
+                                      f"(eta={eta:g} is probably too large); "
+                                      f"{_restored_what(state)} restored to "
+                                      f"{_restored_to(epoch)}", history)
+            history.seconds.append(seconds)
+            history.scoring_seconds.append(scoring)
+            history.eta.append(eta)
+            for key, value in monitored.items():
+                getattr(history, key).append(value)
+            saved = state.snapshot()
+            if lines:
+                print(history.epoch_line(epoch), flush=True)
+            if on_epoch is not None:
+                on_epoch(epoch, history)
+            if stop_rule is not None and stop_rule.active:
+                eta, reason = stop_rule.after_epoch(history.evaluation_accuracy[-1], eta)
+                if reason is not None:
+                    history.stopped = reason
+                    break
+    except KeyboardInterrupt:
+        history.stopped = "interrupted"
     return history
+
+
+def _scale_and_weights(net, X, sample_weight):
+    """What the compiled epoch multiplies each pixel by (1/256 for uint8 pixels), and the
+    example weights it gathers (empty: none).  The scale is in the network's dtype: a float64
+    factor would make the float32 gather convert every pixel through float64 (twice as slow,
+    docs/benchmarks.md)."""
+    scale = net.dtype.type(1 / 256 if X.dtype == np.uint8 else 1.0)
+    weights = sample_weight if sample_weight is not None else np.empty(0, net.dtype)
+    return scale, weights
 
 
 def _restored_what(state):
@@ -430,7 +439,7 @@ def load_kernels(net, training_data, config, m, threads, sample_weight=None):
     The types do not depend on m, the data's length or the hyper-parameters: one call covers
     the full mini-batches and a shorter last one, whatever ``order`` gives."""
     X, y = training_data
-    weights = sample_weight if sample_weight is not None else np.empty(0, net.dtype)
+    scale, weights = _scale_and_weights(net, X, sample_weight)
     # What numba types the compiled epoch by, in arrays (dtype, layout, flags) and tuples
     # (how many layers): loaded once per process for each, then nothing to do (a look at the
     # argument types costs about 1 ms, a third of an SGD call's own work).
@@ -439,7 +448,6 @@ def load_kernels(net, training_data, config, m, threads, sample_weight=None):
               a.flags.writeable, a.flags.aligned) for a in (X, y, weights)))
     if key in _loaded:
         return
-    scale = net.dtype.type(1 / 256 if X.dtype == np.uint8 else 1.0)
     none = np.empty(0, np.int64)
     state = net.state
     kinds = config.kinds(net.activation, net.cost, net.penalty)

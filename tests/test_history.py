@@ -137,6 +137,33 @@ def test_ctrl_c_stops_sgd_after_a_mini_batch_and_keeps_the_run(mnist_uint8, thre
         np.testing.assert_array_equal(p, q)
 
 
+def _raise_ctrl_c():
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("where", ["shuffling", "on_epoch"])
+def test_ctrl_c_between_epochs_also_keeps_the_run(mnist_uint8, where):
+    """A Ctrl-C that lands outside the compiled epoch (the next epoch's shuffle, the caller's
+    on_epoch) ends the run as one inside it does: the History so far, not a KeyboardInterrupt."""
+    (X, y), _, _ = mnist_uint8
+    training = (X[:, :200], y[:200])
+    net = fastnet.Network([784, 10, 10], seed=3)
+    rng = np.random.default_rng(0)
+    if where == "shuffling":
+        def order(epoch):
+            return rng.permutation(200) if epoch == 0 else _raise_ctrl_c()
+        history = net.SGD(training, 3, 10, 3.0, order=order)
+    else:
+        history = net.SGD(training, 3, 10, 3.0, on_epoch=lambda epoch, h: _raise_ctrl_c())
+    assert history.stopped == "interrupted" and history.epochs == 1
+    once = fastnet.Network([784, 10, 10], seed=3)  # the network is the one epoch's
+    rng = np.random.default_rng(0)
+    once.SGD(training, 1, 10, 3.0, order=(lambda epoch: rng.permutation(200))
+             if where == "shuffling" else None)
+    for p, q in zip(net.weights + net.biases, once.weights + once.biases):
+        np.testing.assert_array_equal(p, q)
+
+
 def test_the_books_network_lets_ctrl_c_through_with_its_lists_consistent(capsys):
     import random
 
